@@ -1,1 +1,54 @@
-fn main() {}
+//! Project chores behind `cargo xtask`: one module per subcommand.
+//!
+//! - `cargo xtask fixtures [--check]`: regenerate `fixtures/` from the declared table of cases,
+//!   or fail when what is committed is stale or orphaned.
+//! - `cargo xtask simulate [--json]`: the deterministic retry-policy simulator (SPEC 7).
+
+mod fixtures;
+mod simulate;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  fixtures [--check]   regenerate fixtures/ from the table of cases (--check: fail if stale)
+  simulate [--json]    run the retry-policy simulator (contention, outage, rate limit)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        "fixtures" => fixtures::run(rest),
+        "simulate" => simulate::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root: the parent of this crate's manifest directory.
+fn project_root() -> std::path::PathBuf {
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| manifest_dir.to_path_buf())
+}

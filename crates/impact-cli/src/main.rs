@@ -1,0 +1,2 @@
+//! The `impact` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! impact-client: work in progress, see the crate description.

@@ -1,0 +1,1 @@
+//! impact-codec: work in progress, see the crate description.

@@ -1,0 +1,1 @@
+//! impact-mock: work in progress, see the crate description.

@@ -1,0 +1,1 @@
+//! impact-retry: work in progress, see the crate description.
