@@ -86,8 +86,9 @@ status_table! {
     BAD_REQUEST = 400, "Bad Request", "the request was malformed, often a missing required parameter";
     /// 401: no valid API key was provided.
     UNAUTHORIZED = 401, "Unauthorized", "no valid API credentials were provided";
-    /// 402: the parameters were valid but the request failed.
-    PAYMENT_REQUIRED = 402, "Request Failed", "the parameters were valid but the request failed";
+    /// 402: the parameters were valid but the request failed (registered as "Payment Required";
+    /// impact.com calls it "Request Failed").
+    REQUEST_FAILED = 402, "Request Failed", "the parameters were valid but the request failed";
     /// 403: a scoped token is disabled or lacks this endpoint, the account lacks it, or a
     /// business rule refused the call. A job replay also answers 403 while the job is queued.
     FORBIDDEN = 403, "Forbidden", "the credentials may not use this endpoint, or a business rule refused the call";
@@ -407,7 +408,7 @@ mod tests {
     #[test]
     fn display_names_the_reason() {
         assert_eq!(
-            format!("{}", StatusCode::PAYMENT_REQUIRED),
+            format!("{}", StatusCode::REQUEST_FAILED),
             "402 Request Failed"
         );
         assert_eq!(format!("{}", StatusCode(599)), "599");

@@ -1,0 +1,5 @@
+//! Integration tests of impact-errors: status classes, rate-limit headers and HTTP dates.
+
+mod classes;
+mod dates;
+mod rate_limits;
