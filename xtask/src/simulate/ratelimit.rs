@@ -1,0 +1,173 @@
+//! The rate-limit scenario: an account allowing L calls per window, answering with the Partner
+//! headers (`X-RateLimit-Limit`, `-Remaining`, `-Reset` as a delay in whole seconds, rounded
+//! down) and a 429 with `Retry-After` once exhausted; four independent clients, each with its
+//! own pacer, wanting 2L calls per window spread evenly.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use impact_errors::{RateLimitInfo, StatusCode};
+use impact_retry::{
+    Admission, BudgetConfig, Decision, FailedAttempt, Idempotency, Outcome, Pacer, RetryBudget,
+    RetryPolicy, RetryState,
+};
+
+use super::rng::Rng;
+
+const LIMIT: u64 = 1000;
+const WINDOW_SECS: u64 = 3600;
+const WINDOWS: u64 = 5;
+const CLIENTS: usize = 4;
+/// The Unix time at the simulation's origin, at a window boundary.
+const UNIX_ORIGIN: u64 = 1_700_002_800;
+/// Round-trip time of a call.
+const LATENCY: Duration = Duration::from_millis(50);
+
+/// What the scenario measured over the counted windows (all but the first).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RateLimitResult {
+    pub(crate) max_429_per_client_per_window: u64,
+    pub(crate) total_429: u64,
+    pub(crate) utilization: f64,
+    pub(crate) failed_fast: u64,
+}
+
+/// The account's fixed-window counter.
+struct Account {
+    used: [u64; WINDOWS as usize + 1],
+}
+
+impl Account {
+    /// Serves one call arriving at `at`: its status and headers, as the API would send them.
+    fn serve(&mut self, at: Duration) -> (StatusCode, RateLimitInfo, usize) {
+        let window = (at.as_secs() / WINDOW_SECS) as usize;
+        let window_end = Duration::from_secs((window as u64 + 1) * WINDOW_SECS);
+        let reset_secs = (window_end - at).as_secs();
+        let slot = window.min(WINDOWS as usize);
+        let mut info = RateLimitInfo {
+            x_limit: Some(LIMIT),
+            x_reset: Some(impact_errors::Reset::After(reset_secs)),
+            ..RateLimitInfo::default()
+        };
+        if self.used[slot] >= LIMIT {
+            info.x_remaining = Some(0);
+            info.retry_after = Some(impact_errors::RetryAfter::Delay(reset_secs));
+            return (StatusCode::TOO_MANY_REQUESTS, info, window);
+        }
+        self.used[slot] += 1;
+        info.x_remaining = Some(LIMIT - self.used[slot]);
+        (StatusCode::OK, info, window)
+    }
+}
+
+struct Client {
+    pacer: Pacer,
+    budget: RetryBudget,
+}
+
+/// Runs the scenario with the default policy.
+pub(crate) fn run(seed: u64) -> RateLimitResult {
+    let policy = RetryPolicy::new();
+    let mut rng = Rng::seeded(seed);
+    let mut account = Account {
+        used: [0; WINDOWS as usize + 1],
+    };
+    let mut clients: Vec<Client> = (0..CLIENTS)
+        .map(|_| Client {
+            pacer: Pacer::new(),
+            budget: RetryBudget::new(BudgetConfig::new(), Duration::ZERO),
+        })
+        .collect();
+    let mut too_many = [[0_u64; WINDOWS as usize]; CLIENTS];
+    let mut successes = [0_u64; WINDOWS as usize];
+    let mut failed_fast = 0;
+
+    // Each client wants 2L calls per window, evenly spaced, the clients staggered; each call
+    // is an event (time, client, call index) with its retry state alongside.
+    let wanted_per_client = 2 * LIMIT * WINDOWS;
+    let spacing = Duration::from_secs(WINDOW_SECS) / (2 * LIMIT) as u32;
+    let mut states: Vec<RetryState> = Vec::new();
+    let mut queue: BinaryHeap<Reverse<(Duration, usize, usize)>> = BinaryHeap::new();
+    for client in 0..CLIENTS {
+        let offset = spacing * client as u32 / CLIENTS as u32;
+        for index in 0..wanted_per_client {
+            let at = offset + spacing * index as u32;
+            queue.push(Reverse((at, client, states.len())));
+            states.push(RetryState::start(&policy, at));
+        }
+    }
+    let end = Duration::from_secs(WINDOW_SECS * WINDOWS);
+    while let Some(Reverse((now, id, call))) = queue.pop() {
+        if now >= end {
+            continue;
+        }
+        let client = &mut clients[id];
+        match client.pacer.admit(now, policy.max_wait) {
+            Admission::Now => {}
+            Admission::Wait(wait) => {
+                queue.push(Reverse((now + wait, id, call)));
+                continue;
+            }
+            _ => {
+                // Rate limited beyond the allowed wait: the call fails fast, nothing is sent.
+                failed_fast += 1;
+                continue;
+            }
+        }
+        let state = &mut states[call];
+        if state.begin_attempt(&policy, now).is_err() {
+            continue;
+        }
+        let (status, info, window) = account.serve(now + LATENCY / 2);
+        let answered = now + LATENCY;
+        let unix_now = UNIX_ORIGIN + answered.as_secs();
+        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
+        client
+            .pacer
+            .observe(&info, too_many_requests, answered, unix_now);
+        if !too_many_requests {
+            if state.attempts() == 1 {
+                client.budget.on_first_try_success(answered);
+            }
+            if let Some(count) = successes.get_mut(window) {
+                *count += 1;
+            }
+            continue;
+        }
+        if let Some(count) = too_many[id].get_mut(window) {
+            *count += 1;
+        }
+        let failed = FailedAttempt::new(Outcome::Status(status), Idempotency::Idempotent)
+            .with_rate_limit(&info)
+            .at(answered, unix_now)
+            .with_random(rng.next_u64());
+        let decision = policy.decide(
+            state,
+            &failed,
+            Some(&mut client.budget),
+            Some(&client.pacer),
+        );
+        if let Decision::Retry(retry) = decision {
+            queue.push(Reverse((answered + retry.delay, id, call)));
+        }
+    }
+
+    let counted = 1..WINDOWS as usize;
+    let max_429_per_client_per_window = too_many
+        .iter()
+        .flat_map(|per_window| per_window[counted.clone()].iter().copied())
+        .max()
+        .unwrap_or(0);
+    let total_429 = too_many
+        .iter()
+        .map(|per_window| per_window[counted.clone()].iter().sum::<u64>())
+        .sum();
+    let used: u64 = successes[counted.clone()].iter().sum();
+    RateLimitResult {
+        max_429_per_client_per_window,
+        total_429,
+        utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
+        failed_fast,
+    }
+}
