@@ -1,0 +1,683 @@
+//! The client and its send loop: every attempt, redirect, bounded body read and retry decision
+//! of one call, with the policy taken from `impact-retry` (SPEC 3).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::Method;
+use http::header::{self, HeaderMap, HeaderValue};
+use impact_errors::{RateLimitInfo, Report, StatusCode};
+use impact_retry::{
+    Admission, Decision, FailedAttempt, GiveUp, GiveUpReason, Idempotency, Outcome, Pacer,
+    RetryBudget, RetryPolicy, RetryState, TransportFailure,
+};
+use reqwest::Url;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::config::{ApiKind, ClientBuilder, Format, USER_AGENT};
+use crate::error::{Error, ErrorKind};
+use crate::request::Request;
+use crate::response::Response;
+use crate::time::{Clock, Random, unix_secs};
+use crate::url::{self as urls, BaseUrl};
+
+/// The most redirects a GET or HEAD follows (SPEC 3).
+const MAX_REDIRECTS: usize = 5;
+
+/// An async client for one impact.com account.
+///
+/// Cheap to clone: clones share the connection pool, the pacing state and the retry budget,
+/// so that every call on the account is paced and budgeted together.
+///
+/// ```no_run
+/// use impact_client::{Client, Request};
+///
+/// # async fn run() -> Result<(), impact_client::Error> {
+/// let client = Client::builder()
+///     .account_sid("IRw4Tz9Kc2Ve7Nq5Lx8Bh3Pm6Dj1Gs0Fy4")
+///     .auth_token(std::env::var("IMPACT_AUTH_TOKEN").unwrap_or_default())
+///     .build()?;
+/// match client.send(Request::get("/Campaigns")).await {
+///     Ok(response) => println!("{}", String::from_utf8_lossy(response.bytes())),
+///     Err(error) if error.is_rate_limited() => println!("come back in {:?}", error.retry_after()),
+///     Err(error) => println!("{error}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: BaseUrl,
+    /// `/Mediapartners/{SID}` and the others: where relative paths are rooted.
+    account_root: String,
+    api: ApiKind,
+    sid: String,
+    authorization: HeaderValue,
+    ir_version: Option<HeaderValue>,
+    format: Format,
+    policy: RetryPolicy,
+    error_body_cap: usize,
+    success_body_cap: usize,
+    clock: Arc<dyn Clock>,
+    /// The instant `Duration`s handed to the policy are measured from.
+    origin: Instant,
+    random: Random,
+    shared: Mutex<Shared>,
+}
+
+/// What all calls of a client share; the mutex is held only for a few field updates, never
+/// across an await.
+struct Shared {
+    pacer: Pacer,
+    budget: Option<RetryBudget>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("api", &inner.api)
+            .field("account_sid", &inner.sid)
+            .field("auth_token", &"<redacted>")
+            .field("base_url", &inner.base)
+            .field("format", &inner.format)
+            .field("policy", &inner.policy)
+            .finish()
+    }
+}
+
+/// A response read within its cap, before it is judged.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    url: String,
+}
+
+/// Why an attempt produced no response to judge.
+struct Failure {
+    transport: TransportFailure,
+    kind: ErrorKind,
+    message: String,
+    source: Option<reqwest::Error>,
+}
+
+/// How an attempt ended.
+enum AttemptEnd {
+    Answered(Raw),
+    Failed(Failure),
+    /// A condition no retry can change (a success body over its cap).
+    Fatal(Error),
+}
+
+impl Client {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    pub(crate) fn from_parts(
+        builder: ClientBuilder,
+        sid: String,
+        base: BaseUrl,
+        authorization: HeaderValue,
+        ir_version: Option<HeaderValue>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Client, Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            // Redirects are followed by hand so that the Authorization rule is explicit.
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(builder.pool_max_idle_per_host)
+            .http1_only()
+            .build()
+            .map_err(|error| Error::config("could not build the http client").with_source(error))?;
+        let now = clock.now();
+        let budget = builder
+            .budget
+            .map(|config| RetryBudget::new(config, Duration::ZERO));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                account_root: format!("/{}/{sid}", builder.api.root()),
+                api: builder.api,
+                sid,
+                base,
+                authorization,
+                ir_version,
+                format: builder.format,
+                policy: builder.policy,
+                error_body_cap: builder.error_body_cap,
+                success_body_cap: builder.success_body_cap,
+                random: Random::new(builder.random_seed.unwrap_or_else(Random::seed_from_time)),
+                clock,
+                origin: now,
+                shared: Mutex::new(Shared {
+                    pacer: Pacer::new(),
+                    budget,
+                }),
+            }),
+        })
+    }
+
+    /// The API relative paths are rooted in.
+    pub fn api(&self) -> ApiKind {
+        self.inner.api
+    }
+
+    /// The Account SID.
+    pub fn account_sid(&self) -> &str {
+        &self.inner.sid
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.policy
+    }
+
+    /// Tokens left in the shared retry budget now, or `None` without a budget.
+    pub fn budget_left(&self) -> Option<u32> {
+        let now = self.now();
+        self.shared()
+            .budget
+            .as_ref()
+            .map(|budget| budget.available(now))
+    }
+
+    /// The full path a request path resolves to: relative paths go under the account root.
+    pub fn resolve_path(&self, path: &str) -> Result<String, Error> {
+        let path = path.trim();
+        if path.is_empty() || path == "/" {
+            return Ok(self.inner.account_root.clone());
+        }
+        let resolved = if urls::is_absolute_api_path(path) {
+            path.to_owned()
+        } else if path.starts_with('/') {
+            format!("{}{path}", self.inner.account_root)
+        } else {
+            format!("{}/{path}", self.inner.account_root)
+        };
+        urls::check_path(&resolved)?;
+        Ok(resolved)
+    }
+
+    /// A GET of `path`, relative to the account root.
+    pub async fn get(&self, path: &str) -> Result<Response, Error> {
+        self.send(Request::get(path)).await
+    }
+
+    /// Sends a request, retrying by the policy, and returns the successful response or the
+    /// error that ended the call.
+    pub async fn send(&self, request: Request) -> Result<Response, Error> {
+        if let Some(message) = &request.error {
+            return Err(Error::request(message.clone()));
+        }
+        let path = self.resolve_path(&request.path)?;
+        let url = self.inner.base.join(&path, &request.query)?;
+        self.send_to(&request, url, &path).await
+    }
+
+    /// Sends a request to the URL of a next-page URI (SPEC 2.4): only its path and query are
+    /// used, on the configured base URL.
+    pub(crate) async fn send_next_page(
+        &self,
+        template: &Request,
+        uri: &str,
+    ) -> Result<Response, Error> {
+        let (path, query) = self.inner.base.next_page(uri)?;
+        let url = self.inner.base.join(&path, &query)?;
+        self.send_to(template, url, &path).await
+    }
+
+    async fn send_to(&self, request: &Request, url: Url, path: &str) -> Result<Response, Error> {
+        let span = tracing::info_span!(
+            "impact_call",
+            method = %request.method,
+            path = %path,
+            attempts = tracing::field::Empty,
+        );
+        self.call(request, url).instrument(span).await
+    }
+
+    fn now(&self) -> Duration {
+        self.inner
+            .clock
+            .now()
+            .saturating_duration_since(self.inner.origin)
+    }
+
+    fn shared(&self) -> MutexGuard<'_, Shared> {
+        // A panic while the lock was held cannot leave the pacer or budget inconsistent: each
+        // update is a single assignment. So a poisoned lock is still used.
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn call(&self, request: &Request, url: Url) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        let mut policy = inner.policy;
+        if let Some(timeout) = request.timeout {
+            policy.attempt_timeout = timeout;
+        }
+        let idempotency = if request.is_idempotent() {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NotIdempotent
+        };
+        let shown_url = urls::redacted(&url);
+        let mut state = RetryState::start(&policy, self.now());
+        let mut last_report: Option<Report> = None;
+        let mut last_rate: Option<RateLimitInfo> = None;
+
+        loop {
+            let admission = self.shared().pacer.admit(self.now(), policy.max_wait);
+            match admission {
+                Admission::Now => {}
+                Admission::Wait(wait) => {
+                    tracing::info!(
+                        attempt = state.attempts() + 1,
+                        delay_ms = wait.as_millis() as u64,
+                        delay_source = "pacing",
+                        "holding the call until the rate limit resets"
+                    );
+                    if let Some(left) = state.time_left(self.now())
+                        && left <= wait
+                    {
+                        return Err(self.deadline_error(
+                            &state,
+                            last_report,
+                            last_rate,
+                            &shown_url,
+                        ));
+                    }
+                    inner.clock.sleep(wait).await;
+                }
+                Admission::TooLong { retry_after } => {
+                    return Err(self.rate_limited(
+                        &state,
+                        retry_after,
+                        last_report,
+                        last_rate,
+                        &shown_url,
+                        "the account's rate limit is exhausted",
+                    ));
+                }
+                _ => {}
+            }
+            let plan = match state.begin_attempt(&policy, self.now()) {
+                Ok(plan) => plan,
+                Err(_) => {
+                    return Err(self.deadline_error(&state, last_report, last_rate, &shown_url));
+                }
+            };
+            let format = request.format.unwrap_or(inner.format);
+            let ended =
+                match tokio::time::timeout(plan.timeout, self.attempt(request, &url, format)).await
+                {
+                    Ok(ended) => ended,
+                    Err(_) => AttemptEnd::Failed(Failure {
+                        transport: TransportFailure::Timeout,
+                        kind: ErrorKind::Timeout,
+                        message: format!("attempt timed out after {:?}", plan.timeout),
+                        source: None,
+                    }),
+                };
+
+            let now = self.now();
+            let unix_now = unix_secs(inner.clock.unix_now());
+            let (outcome, failure) = match ended {
+                AttemptEnd::Fatal(error) => {
+                    return Err(error.with_attempts(plan.number).with_url(&shown_url));
+                }
+                AttemptEnd::Answered(raw) => {
+                    let rate = RateLimitInfo::from_header_map(&raw.headers);
+                    let too_many = raw.status == StatusCode::TOO_MANY_REQUESTS;
+                    let content_type = raw
+                        .headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok());
+                    let report = if raw.status.is_success() {
+                        // Most success bodies cannot be errors: only decode those that mention
+                        // "error" at all, so the hot path parses each body once (SPEC 7).
+                        if mentions_error(&raw.body) {
+                            let report =
+                                impact_codec::decode(&raw.body, content_type, Some(raw.status));
+                            report.is_error().then_some(report)
+                        } else {
+                            None
+                        }
+                    } else {
+                        Some(impact_codec::decode(
+                            &raw.body,
+                            content_type,
+                            Some(raw.status),
+                        ))
+                    };
+                    {
+                        let mut shared = self.shared();
+                        shared.pacer.observe(&rate, too_many, now, unix_now);
+                        if report.is_none()
+                            && plan.number == 1
+                            && let Some(budget) = shared.budget.as_mut()
+                        {
+                            budget.on_first_try_success(now);
+                        }
+                    }
+                    let Some(report) = report else {
+                        tracing::info!(
+                            attempt = plan.number,
+                            outcome = "success",
+                            status = raw.status.as_u16(),
+                            "attempt succeeded"
+                        );
+                        tracing::Span::current().record("attempts", plan.number);
+                        return Ok(Response {
+                            status: raw.status,
+                            headers: raw.headers,
+                            body: raw.body,
+                            rate_limit: rate,
+                            attempts: plan.number,
+                            url: raw.url,
+                        });
+                    };
+                    let outcome = if raw.status.is_success() {
+                        Outcome::ErrorInBody(raw.status)
+                    } else {
+                        Outcome::Status(raw.status)
+                    };
+                    last_report = Some(report);
+                    last_rate = Some(rate);
+                    (outcome, None)
+                }
+                AttemptEnd::Failed(failure) => {
+                    (Outcome::Transport(failure.transport), Some(failure))
+                }
+            };
+
+            let decision = {
+                let empty = RateLimitInfo::default();
+                let rate = match (&failure, &last_rate) {
+                    (None, Some(rate)) => rate,
+                    _ => &empty,
+                };
+                let failed = FailedAttempt::new(outcome, idempotency)
+                    .with_rate_limit(rate)
+                    .at(now, unix_now)
+                    .with_random(inner.random.next_u64());
+                let mut shared = self.shared();
+                let Shared { pacer, budget } = &mut *shared;
+                policy.decide(&mut state, &failed, budget.as_mut(), Some(pacer))
+            };
+            match decision {
+                Decision::Retry(retry) => {
+                    tracing::info!(
+                        attempt = plan.number,
+                        outcome = outcome.as_str(),
+                        delay_ms = retry.delay.as_millis() as u64,
+                        delay_source = retry.source.as_str(),
+                        budget_left = retry.budget_left,
+                        "attempt failed; retrying"
+                    );
+                    inner.clock.sleep(retry.delay).await;
+                }
+                Decision::GiveUp(give_up) => {
+                    tracing::info!(
+                        attempt = plan.number,
+                        outcome = outcome.as_str(),
+                        give_up = give_up.reason.as_str(),
+                        budget_left = self.budget_left(),
+                        "attempt failed; giving up"
+                    );
+                    tracing::Span::current().record("attempts", give_up.attempts);
+                    return Err(self.give_up(give_up, failure, last_report, last_rate, &shown_url));
+                }
+            }
+        }
+    }
+
+    fn give_up(
+        &self,
+        give_up: GiveUp,
+        failure: Option<Failure>,
+        report: Option<Report>,
+        rate: Option<RateLimitInfo>,
+        url: &str,
+    ) -> Error {
+        if give_up.reason == GiveUpReason::WaitTooLong {
+            let after = give_up.retry_after.unwrap_or(Duration::ZERO);
+            let unix = self.inner.clock.unix_now() + after;
+            return Error::new(
+                ErrorKind::RateLimited,
+                "the server asks to wait longer than allowed",
+            )
+            .with_retry(after, unix)
+            .with_report(report)
+            .with_rate_limit(rate)
+            .with_attempts(give_up.attempts)
+            .with_url(url);
+        }
+        let error = match failure {
+            Some(failure) => {
+                let error = Error::new(failure.kind, failure.message);
+                match failure.source {
+                    Some(source) => error.with_source(source),
+                    None => error,
+                }
+            }
+            None => match report {
+                Some(report) => Error::api(report).with_rate_limit(rate),
+                None => Error::new(ErrorKind::Api, "the call failed"),
+            },
+        };
+        error.with_attempts(give_up.attempts).with_url(url)
+    }
+
+    fn rate_limited(
+        &self,
+        state: &RetryState,
+        after: Duration,
+        report: Option<Report>,
+        rate: Option<RateLimitInfo>,
+        url: &str,
+        message: &str,
+    ) -> Error {
+        let unix = self.inner.clock.unix_now() + after;
+        Error::new(ErrorKind::RateLimited, message)
+            .with_retry(after, unix)
+            .with_report(report)
+            .with_rate_limit(rate)
+            .with_attempts(state.attempts())
+            .with_url(url)
+    }
+
+    fn deadline_error(
+        &self,
+        state: &RetryState,
+        report: Option<Report>,
+        rate: Option<RateLimitInfo>,
+        url: &str,
+    ) -> Error {
+        Error::new(ErrorKind::Timeout, "the call's total deadline passed")
+            .with_report(report)
+            .with_rate_limit(rate)
+            .with_attempts(state.attempts())
+            .with_url(url)
+    }
+
+    /// One attempt: send, follow redirects for GET and HEAD, read the body within its cap.
+    async fn attempt(&self, request: &Request, url: &Url, format: Format) -> AttemptEnd {
+        let inner = &*self.inner;
+        let follows = matches!(request.method, Method::GET | Method::HEAD);
+        let mut url = url.clone();
+        let mut authorized = true;
+        let mut redirects = 0;
+        loop {
+            let mut builder = inner
+                .http
+                .request(request.method.clone(), url.clone())
+                .header(header::ACCEPT, HeaderValue::from_static(format.accept()));
+            if let Some(version) = &inner.ir_version {
+                builder = builder.header("IR-Version", version.clone());
+            }
+            if let Some(body) = &request.body {
+                builder = builder
+                    .header(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(body.content_type),
+                    )
+                    .body(body.bytes.clone());
+            }
+            if authorized {
+                builder = builder.header(header::AUTHORIZATION, inner.authorization.clone());
+            }
+            if !request.headers.is_empty() {
+                builder = builder.headers(request.headers.clone());
+            }
+            let response = match builder.send().await {
+                Ok(response) => response,
+                Err(error) => return AttemptEnd::Failed(send_failure(error)),
+            };
+            let status = response.status();
+            if follows && status.is_redirection() && redirects < MAX_REDIRECTS {
+                let target = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|location| url.join(location).ok())
+                    .filter(|target| matches!(target.scheme(), "http" | "https"));
+                if let Some(target) = target {
+                    // Credentials follow only to the same scheme, host and port, and never
+                    // over plain http to anything but loopback (SPEC 3).
+                    let same_origin = target.scheme() == url.scheme()
+                        && target.host_str() == url.host_str()
+                        && target.port_or_known_default() == url.port_or_known_default();
+                    let safe = target.scheme() == "https" || urls::is_loopback(&target);
+                    authorized = authorized && same_origin && safe;
+                    tracing::debug!(
+                        status = status.as_u16(),
+                        to = %urls::redacted(&target),
+                        authorized,
+                        "following a redirect"
+                    );
+                    url = target;
+                    redirects += 1;
+                    continue;
+                }
+            }
+            return self.read(response).await;
+        }
+    }
+
+    /// Reads a response body within the cap for its status.
+    async fn read(&self, mut response: reqwest::Response) -> AttemptEnd {
+        let status = StatusCode::from(response.status());
+        let headers = std::mem::take(response.headers_mut());
+        let url = urls::redacted(response.url());
+        let success = status.is_success();
+        let cap = if success {
+            self.inner.success_body_cap
+        } else {
+            self.inner.error_body_cap
+        };
+        let declared = response.content_length();
+        if success && declared.is_some_and(|length| length > cap as u64) {
+            return AttemptEnd::Fatal(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "response body of {} bytes exceeds the success body cap of {cap} bytes",
+                    declared.unwrap_or(0)
+                ),
+            ));
+        }
+        let mut body =
+            BytesMut::with_capacity(declared.map_or(0, |length| length.min(cap as u64) as usize));
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = cap - body.len();
+                    if chunk.len() > room {
+                        if success {
+                            return AttemptEnd::Fatal(Error::new(
+                                ErrorKind::Decode,
+                                format!(
+                                    "response body exceeds the success body cap of {cap} bytes"
+                                ),
+                            ));
+                        }
+                        // Keep what fits, then stop reading: dropping the response closes
+                        // the connection rather than draining a hostile body.
+                        body.extend_from_slice(&chunk[..room]);
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                    if body.len() == cap && !success {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(error) if success => {
+                    return AttemptEnd::Failed(Failure {
+                        transport: TransportFailure::BrokenBody,
+                        kind: ErrorKind::Connection,
+                        message: "the connection broke while reading the response body".to_owned(),
+                        source: Some(error.without_url()),
+                    });
+                }
+                // On an error status the status already says what happened: the bytes
+                // received are explained instead (SPEC 3).
+                Err(_) => break,
+            }
+        }
+        drop(response);
+        AttemptEnd::Answered(Raw {
+            status,
+            headers,
+            body: body.freeze(),
+            url,
+        })
+    }
+}
+
+/// Classifies a failure to get response headers.
+fn send_failure(error: reqwest::Error) -> Failure {
+    let error = error.without_url();
+    if error.is_connect() {
+        Failure {
+            transport: TransportFailure::ConnectRefused,
+            kind: ErrorKind::Connection,
+            message: "could not connect to the server".to_owned(),
+            source: Some(error),
+        }
+    } else if error.is_timeout() {
+        Failure {
+            transport: TransportFailure::Timeout,
+            kind: ErrorKind::Timeout,
+            message: "the attempt timed out".to_owned(),
+            source: Some(error),
+        }
+    } else {
+        // Anything after the connection was made may have reached the server.
+        Failure {
+            transport: TransportFailure::BrokenBody,
+            kind: ErrorKind::Connection,
+            message: "the connection failed after the request was sent".to_owned(),
+            source: Some(error),
+        }
+    }
+}
+
+/// Whether `body` contains `error` in any letter case: a body without it cannot be an API
+/// error, so it need not be decoded to find out.
+fn mentions_error(body: &[u8]) -> bool {
+    body.windows(5)
+        .any(|window| window.eq_ignore_ascii_case(b"error"))
+}
