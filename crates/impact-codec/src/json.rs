@@ -1,0 +1,603 @@
+//! One-pass JSON decoding of error and success bodies: a purpose-built visitor keeps only the
+//! top-level keys that decide the shape, borrowing strings where it can.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A scalar read tolerantly: strings stay borrowed when the input allows it, numbers keep
+/// their value, and objects or arrays are skipped without being built.
+#[derive(Debug, Default)]
+pub(crate) enum Scalar<'de> {
+    /// The key was missing or its value was `null`.
+    #[default]
+    Absent,
+    /// A string.
+    Str(Cow<'de, str>),
+    /// A non-negative integer.
+    Unsigned(u64),
+    /// A negative integer.
+    Signed(i64),
+    /// A number with a fraction or an exponent.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// An object or an array, skipped.
+    Nested,
+}
+
+impl<'de> Scalar<'de> {
+    pub(crate) fn is_present(&self) -> bool {
+        !matches!(self, Scalar::Absent)
+    }
+
+    pub(crate) fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Scalar::Unsigned(_) | Scalar::Signed(_) | Scalar::Float(_)
+        )
+    }
+
+    /// The value as text, when it is a scalar: a number where a string was expected becomes
+    /// its decimal text.
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            Scalar::Str(text) => Some(text.into_owned()),
+            Scalar::Unsigned(n) => Some(n.to_string()),
+            Scalar::Signed(n) => Some(n.to_string()),
+            Scalar::Float(n) => Some(n.to_string()),
+            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Absent | Scalar::Nested => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any json value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::Unsigned(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Signed(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nested)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nested)
+    }
+}
+
+/// The top-level keys that matter, recognised without allocating.
+#[derive(Clone, Copy)]
+enum TopKey {
+    StatusUpper,
+    MessageUpper,
+    ErrorsUpper,
+    ErrorsLower,
+    Warnings,
+    StatusMessage,
+    StatusLower,
+    StatusCode,
+    Title,
+    Detail,
+    MessageLower,
+    ErrorLower,
+    Timestamp,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for TopKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = TopKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TopKey, E> {
+                Ok(match v {
+                    "Status" => TopKey::StatusUpper,
+                    "Message" => TopKey::MessageUpper,
+                    "Errors" => TopKey::ErrorsUpper,
+                    "errors" => TopKey::ErrorsLower,
+                    "warnings" => TopKey::Warnings,
+                    "StatusMessage" => TopKey::StatusMessage,
+                    "status" => TopKey::StatusLower,
+                    "statusCode" => TopKey::StatusCode,
+                    "title" => TopKey::Title,
+                    "detail" => TopKey::Detail,
+                    "message" => TopKey::MessageLower,
+                    "error" => TopKey::ErrorLower,
+                    "timestamp" => TopKey::Timestamp,
+                    _ => TopKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// What the top level of a JSON document held, as far as the shape rules care.
+#[derive(Default)]
+pub(crate) struct Top<'de> {
+    kind: TopKind,
+    status_upper: Scalar<'de>,
+    message_upper: Scalar<'de>,
+    errors_upper: Option<Vec<FieldError>>,
+    /// `errors`: `Some((items, was_an_array))` when present and not null.
+    errors_lower: Option<(Vec<FieldError>, bool)>,
+    warnings: Option<Vec<FieldError>>,
+    status_message: bool,
+    status_lower: Scalar<'de>,
+    status_code: Scalar<'de>,
+    title: Scalar<'de>,
+    detail: Scalar<'de>,
+    message_lower: Scalar<'de>,
+    error_lower: Scalar<'de>,
+    timestamp: bool,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum TopKind {
+    #[default]
+    Object,
+    Other,
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a json document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut top = Top::default();
+        while let Some(key) = map.next_key::<TopKey>()? {
+            match key {
+                TopKey::StatusUpper => top.status_upper = map.next_value()?,
+                TopKey::MessageUpper => top.message_upper = map.next_value()?,
+                TopKey::ErrorsUpper => {
+                    top.errors_upper = map
+                        .next_value_seed(ErrorsSeed { lower: false })?
+                        .map(|(items, _)| items)
+                }
+                TopKey::ErrorsLower => {
+                    top.errors_lower = map.next_value_seed(ErrorsSeed { lower: true })?
+                }
+                TopKey::Warnings => {
+                    top.warnings = map
+                        .next_value_seed(ErrorsSeed { lower: true })?
+                        .map(|(items, _)| items)
+                }
+                TopKey::StatusMessage => {
+                    top.status_message = map.next_value::<Scalar<'de>>()?.is_present()
+                }
+                TopKey::StatusLower => top.status_lower = map.next_value()?,
+                TopKey::StatusCode => top.status_code = map.next_value()?,
+                TopKey::Title => top.title = map.next_value()?,
+                TopKey::Detail => top.detail = map.next_value()?,
+                TopKey::MessageLower => top.message_lower = map.next_value()?,
+                TopKey::ErrorLower => top.error_lower = map.next_value()?,
+                TopKey::Timestamp => top.timestamp = map.next_value::<Scalar<'de>>()?.is_present(),
+                TopKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top::other())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Top::other())
+    }
+}
+
+impl Top<'_> {
+    fn other() -> Self {
+        Top {
+            kind: TopKind::Other,
+            ..Top::default()
+        }
+    }
+}
+
+/// Reads `Errors`, `errors` or `warnings` in any of their forms: an array of items, an object
+/// `{"Error": item-or-array}`, an object that is itself one item, or a bare string. `lower`
+/// says which key case the items prefer (`field` for conversion bodies, `Field` for envelopes).
+/// Yields `None` for `null`, else the items and whether the value was an array.
+struct ErrorsSeed {
+    lower: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ErrorsSeed {
+    type Value = Option<(Vec<FieldError>, bool)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ErrorsSeed {
+    type Value = Option<(Vec<FieldError>, bool)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of errors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(ItemSeed { lower: self.lower })? {
+            items.extend(item);
+        }
+        Ok(Some((items, true)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        let mut direct = ItemParts::default();
+        while let Some(key) = map.next_key::<ItemKey>()? {
+            match key {
+                ItemKey::Error => {
+                    // `{"Error": {...}}` or `{"Error": [{...}, ...]}`: the XML-to-JSON artefact.
+                    if let Some((nested, _)) =
+                        map.next_value_seed(ErrorsSeed { lower: self.lower })?
+                    {
+                        items.extend(nested);
+                    }
+                }
+                ItemKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                key => direct.set(key, map.next_value()?),
+            }
+        }
+        if direct.any {
+            items.insert(0, direct.finish(self.lower));
+        }
+        Ok(Some((items, false)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_owned(), None)],
+            false,
+        )))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_owned(), None)],
+            false,
+        )))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_string(), None)],
+            false,
+        )))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_string(), None)],
+            false,
+        )))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_string(), None)],
+            false,
+        )))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some((
+            vec![FieldError::new(None, v.to_string(), None)],
+            false,
+        )))
+    }
+}
+
+/// The keys of one error item, in both letter cases.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ItemKey {
+    FieldUpper,
+    FieldLower,
+    MessageUpper,
+    MessageLower,
+    LevelUpper,
+    LevelLower,
+    Error,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for ItemKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ItemKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ItemKey, E> {
+                Ok(match v {
+                    "Field" => ItemKey::FieldUpper,
+                    "field" => ItemKey::FieldLower,
+                    "Message" => ItemKey::MessageUpper,
+                    "message" => ItemKey::MessageLower,
+                    "Level" => ItemKey::LevelUpper,
+                    "level" => ItemKey::LevelLower,
+                    "Error" | "error" => ItemKey::Error,
+                    _ => ItemKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The parts of one error item as read, in both key cases; the preferred case wins.
+#[derive(Default)]
+struct ItemParts {
+    any: bool,
+    parts: [Option<String>; 6],
+}
+
+impl ItemParts {
+    fn set(&mut self, key: ItemKey, value: Scalar<'_>) {
+        let slot = match key {
+            ItemKey::FieldUpper => 0,
+            ItemKey::FieldLower => 1,
+            ItemKey::MessageUpper => 2,
+            ItemKey::MessageLower => 3,
+            ItemKey::LevelUpper => 4,
+            ItemKey::LevelLower => 5,
+            ItemKey::Error | ItemKey::Other => return,
+        };
+        self.any = true;
+        self.parts[slot] = value.into_text();
+    }
+
+    fn finish(self, lower: bool) -> FieldError {
+        let [field_u, field_l, message_u, message_l, level_u, level_l] = self.parts;
+        let pick = |upper: Option<String>, lower_case: Option<String>| {
+            if lower {
+                lower_case.or(upper)
+            } else {
+                upper.or(lower_case)
+            }
+        };
+        FieldError::new(
+            pick(field_u, field_l),
+            pick(message_u, message_l).unwrap_or_default(),
+            pick(level_u, level_l),
+        )
+    }
+}
+
+/// One item of an error list: an object with field, message and level, or a bare string.
+struct ItemSeed {
+    lower: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed {
+    type Value = Option<FieldError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        match deserializer.deserialize_any(ScalarOrItem { lower: self.lower })? {
+            ItemOrScalar::Item(item) => Ok(Some(item)),
+            ItemOrScalar::Scalar(scalar) => Ok(scalar
+                .into_text()
+                .map(|text| FieldError::new(None, text, None))),
+        }
+    }
+}
+
+enum ItemOrScalar<'de> {
+    Item(FieldError),
+    Scalar(Scalar<'de>),
+}
+
+struct ScalarOrItem {
+    lower: bool,
+}
+
+impl<'de> Visitor<'de> for ScalarOrItem {
+    type Value = ItemOrScalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an error item")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut parts = ItemParts::default();
+        while let Some(key) = map.next_key::<ItemKey>()? {
+            match key {
+                ItemKey::Error | ItemKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                key => parts.set(key, map.next_value()?),
+            }
+        }
+        Ok(ItemOrScalar::Item(parts.finish(self.lower)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ScalarVisitor.visit_seq(seq).map(ItemOrScalar::Scalar)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Str(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Str(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Signed(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Float(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Bool(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ItemOrScalar::Scalar(Scalar::Absent))
+    }
+}
+
+/// Parses `body` as one whole JSON document (trailing bytes other than whitespace are an error)
+/// and reads its top level.
+pub(crate) fn parse(body: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let top = deserializer.deserialize_any(TopVisitor)?;
+    deserializer.end()?;
+    Ok(top)
+}
+
+/// Builds the decoded body from the top level by the shape rules of SPEC 6.1. Returns `None`
+/// for a parsed document of no known shape, which the caller turns into `success` or
+/// `unstructured` depending on the HTTP status.
+pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
+    if top.kind != TopKind::Object {
+        return None;
+    }
+    let status_is_error = top
+        .status_upper
+        .as_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
+    let has_errors_upper = top.errors_upper.is_some();
+    let has_message_upper = top.message_upper.is_present();
+    let has_errors_lower = top.errors_lower.is_some();
+    let api_error = status_is_error && (has_message_upper || has_errors_upper || has_errors_lower);
+    let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
+
+    let mut body;
+    if errors_lower_is_array && !has_errors_upper && !has_message_upper {
+        body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
+        body.status = top.status_upper.into_text();
+        body.message = top.message_lower.into_text();
+        body.errors = top.errors_lower.map(|(items, _)| items).unwrap_or_default();
+        body.reports_error = api_error || !body.errors.is_empty();
+    } else if (has_errors_upper
+        || status_is_error
+        || (has_message_upper && !top.status_upper.is_present()))
+        && !(top.status_message && !has_message_upper && !has_errors_upper)
+    {
+        body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
+        body.status = top.status_upper.into_text();
+        body.message = top.message_upper.into_text();
+        body.errors = top.errors_upper.unwrap_or_default();
+        body.reports_error = api_error;
+    } else if top.status_upper.is_present() {
+        body = DecodedBody::new(BodyFormat::Json, BodyShape::Success);
+        body.status = top.status_upper.into_text();
+        body.message = top.message_upper.into_text();
+        body.reports_error = api_error;
+    } else if top.status_lower.as_str().is_some() && (top.error_lower.is_present() || top.timestamp)
+    {
+        body = DecodedBody::new(BodyFormat::Json, BodyShape::Spring);
+        body.status = top.status_lower.into_text();
+        body.message = top
+            .message_lower
+            .into_text()
+            .or_else(|| top.error_lower.into_text());
+        body.reports_error = true;
+    } else if (top.status_lower.is_number() || top.status_code.is_number())
+        && (top.title.is_present() || top.detail.is_present() || top.message_lower.is_present())
+    {
+        body = DecodedBody::new(BodyFormat::Json, BodyShape::Problem);
+        body.status = if top.status_lower.is_number() {
+            top.status_lower.into_text()
+        } else {
+            top.status_code.into_text()
+        };
+        body.message = top
+            .title
+            .into_text()
+            .or_else(|| top.detail.into_text())
+            .or_else(|| top.message_lower.into_text());
+        body.reports_error = true;
+    } else {
+        return None;
+    }
+    body.api_error = api_error;
+    if let Some(warnings) = top.warnings {
+        body.warnings = warnings;
+    }
+    Some(body)
+}
