@@ -1,1 +1,212 @@
-//! impact-mock: work in progress, see the crate description.
+//! A loopback HTTP/1.1 server that emulates the impact.com REST APIs and every way they fail.
+//!
+//! `impact-mock` is for the client's tests, for `impact mock` and `impact demo`, and for your
+//! own integration tests. It speaks HTTP/1.1 by hand (on tokio and `httparse`) so that it can
+//! misbehave at the byte level as well as answer correctly.
+//!
+//! # The emulated API
+//! - HTTP Basic authentication: username the Account SID, password the auth token. Missing or
+//!   wrong credentials answer `401` (a problem document in JSON, an envelope in XML).
+//!   [`DEMO_ACCOUNT_SID`] and [`DEMO_AUTH_TOKEN`] always work; add accounts with
+//!   [`MockServerBuilder::account`].
+//! - Account roots `/Mediapartners/{SID}`, `/Advertisers/{SID}` and `/Agencies/{SID}`; another
+//!   account's SID answers `403` (envelope); `/Reports/...` answers `403` in the Spring style.
+//! - `GET /Campaigns`, `/Ads`, `/Actions`: deterministic items, paginated with
+//!   `?Page=N&PageSize=M` (JSON with `@page`, `@nextpageuri`, ... keys; XML with attributes on
+//!   the list element), next-page URIs host-relative; the last page has an empty
+//!   `@nextpageuri`. `GET /Campaigns/{id}` (and `/Ads/{id}`, `/Actions/{id}`) gives one item
+//!   or `404`.
+//! - `POST /Conversions` (queued: `{"Status":"QUEUED","QueuedUri":..}`) and `POST /Actions`
+//!   (`{"Status":"OK","Uri":..}`) take form fields `CampaignId`, `ActionTrackerId` (numeric)
+//!   and `OrderId`; a missing or bad field answers `400` with `Errors`. `DELETE /Ads/{id}`
+//!   answers `{"Status":"DELETED"}`.
+//! - Unknown paths answer `404`, a method a resource lacks `405` with `Allow`.
+//! - XML unless `Accept` asks for JSON or the path ends in `.json`.
+//! - A per-account [`Quota`] (1,000 calls per hour by default) with `X-RateLimit-Limit`,
+//!   `-Remaining` and `-Reset` (a delay in seconds) on every authenticated answer, and `429`
+//!   with `Retry-After` once it is used up. [`MockServer::advance_clock`] and
+//!   [`MockServer::reset_quota`] move time without sleeping.
+//!
+//! # Scripted faults
+//! [`MockServer::push_fault`] answers the next N requests matching a [`RequestMatch`] with a
+//! [`Fault`]: any status, headers and body (raw bytes, or a [`DecodedBody`] encoded in JSON or
+//! XML), a delay, a trickled body, or a [`Misbehaviour`] that breaks the framing: a reset
+//! before the headers or after K body bytes, a `Content-Length` longer or shorter than the
+//! body, broken chunked encoding, headers that never end, an HTTP/1.0 close-delimited answer.
+//! [`Fault::huge`] streams a body of any size without holding it in memory.
+//!
+//! # Using the mock in your own tests
+//! ```
+//! use impact_mock::{DEMO_ACCOUNT_SID, Fault, MockServer, RequestMatch};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = MockServer::start().await.expect("a loopback port");
+//! // The next GET of the campaign list fails with a 503 that asks for a 2 s pause.
+//! server.push_fault(
+//!     RequestMatch::exact(&format!("/Mediapartners/{DEMO_ACCOUNT_SID}/Campaigns")).method("GET"),
+//!     1,
+//!     Fault::status(503).header("Retry-After", "2"),
+//! );
+//!
+//! // Point your client at `server.base_url()`; here, a raw request shows what it receives.
+//! let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+//! let request = format!(
+//!     "GET /Mediapartners/{DEMO_ACCOUNT_SID}/Campaigns HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+//! );
+//! stream.write_all(request.as_bytes()).await.unwrap();
+//! let mut answer = String::new();
+//! stream.read_to_string(&mut answer).await.unwrap();
+//! assert!(answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+//! assert!(answer.contains("Retry-After: 2\r\n"));
+//!
+//! let log = server.requests();
+//! assert_eq!(log[0].status, 503);
+//! assert!(log[0].scripted);
+//! server.shutdown().await;
+//! # });
+//! ```
+//!
+//! The server never prints to stdout; it reports through `tracing`, and never logs a
+//! credential.
+
+mod clock;
+mod connection;
+mod data;
+mod fault;
+mod http;
+mod quota;
+mod render;
+mod router;
+mod server;
+
+use std::fmt;
+
+pub use data::Resource;
+pub use fault::{Fault, FaultBody, Misbehaviour, RequestMatch};
+pub use impact_errors::DecodedBody;
+pub use quota::Quota;
+pub use server::{MockServer, MockServerBuilder};
+
+/// The Account SID of the demo account every mock serves: `IR` and 32 characters.
+pub const DEMO_ACCOUNT_SID: &str = "IRmockDemoAccount00000000000000001";
+
+/// The auth token of the demo account. It is public and opens nothing but mocks.
+pub const DEMO_AUTH_TOKEN: &str = "mock-demo-token-0123456789abcdef";
+
+/// An account the mock accepts: its SID and auth token.
+///
+/// `Debug` never shows the token.
+///
+/// ```
+/// use impact_mock::Account;
+///
+/// let account = Account::new("IRabc", "s3cret");
+/// assert!(!format!("{account:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The Account SID (the Basic username and the SID in the path).
+    pub sid: String,
+    /// The auth token (the Basic password).
+    pub token: String,
+}
+
+impl Account {
+    /// An account from its SID and token.
+    pub fn new(sid: &str, token: &str) -> Account {
+        Account {
+            sid: sid.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("sid", &self.sid)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The credentials a request presented, as far as a test needs to know: never the password.
+///
+/// ```
+/// use impact_mock::AuthSeen;
+///
+/// let seen = AuthSeen::Basic { username: "IRabc".into(), password_matched: false };
+/// assert!(!seen.is_valid());
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AuthSeen {
+    /// No `Authorization` header.
+    Missing,
+    /// HTTP Basic credentials.
+    Basic {
+        /// The username (the Account SID).
+        username: String,
+        /// Whether the password was the token of the account named by the username.
+        password_matched: bool,
+    },
+    /// Another scheme, such as `Bearer`.
+    OtherScheme,
+    /// An `Authorization` header that could not be read as Basic credentials.
+    Malformed,
+}
+
+impl AuthSeen {
+    /// Whether these were the valid credentials of an account.
+    pub fn is_valid(&self) -> bool {
+        matches!(
+            self,
+            AuthSeen::Basic {
+                password_matched: true,
+                ..
+            }
+        )
+    }
+}
+
+/// One request the mock received, as kept in its log.
+///
+/// The `Authorization` header's value is redacted to its scheme (`Basic <redacted>`); what a
+/// test needs of it is in [`auth`](Self::auth).
+///
+/// ```
+/// use impact_mock::{AuthSeen, RecordedRequest};
+///
+/// fn assert_authenticated(request: &RecordedRequest) {
+///     assert!(request.auth.is_valid(), "{} {} was not authenticated", request.method, request.target);
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The method.
+    pub method: String,
+    /// The path and query, as sent.
+    pub target: String,
+    /// Every header in the order sent, `Authorization` redacted.
+    pub headers: Vec<(String, String)>,
+    /// The credentials presented.
+    pub auth: AuthSeen,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The status answered (0 when a scripted fault sent no status line).
+    pub status: u16,
+    /// Whether a scripted fault answered instead of the emulated API.
+    pub scripted: bool,
+}
+
+impl RecordedRequest {
+    /// The value of the first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}

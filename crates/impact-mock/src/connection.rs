@@ -1,0 +1,398 @@
+//! One task per connection: read requests, answer them or misbehave as scripted.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::RecordedRequest;
+use crate::fault::{Fault, FaultBody, Misbehaviour};
+use crate::http::{self, ReadOutcome, Request};
+use crate::quota::QuotaDecision;
+use crate::render;
+use crate::router::{self, Response};
+use crate::server::Shared;
+
+/// The block a generated body is written from.
+const BLOCK_BYTES: usize = 64 * 1024;
+
+/// Serves requests on one connection until either side closes it.
+pub(crate) async fn serve(
+    mut stream: TcpStream,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if let Err(error) = serve_requests(&mut stream, &shared, &mut shutdown).await {
+        // Clients hang up mid-answer all the time in fault tests; that is not news.
+        tracing::trace!(%error, "connection ended with an error");
+    }
+}
+
+async fn serve_requests(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    shutdown: &mut watch::Receiver<bool>,
+) -> io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut out = Vec::with_capacity(4 * 1024);
+    let keep_headers = shared.log_capacity > 0;
+    loop {
+        let request = match http::read_request(stream, &mut buf, keep_headers, shutdown).await? {
+            ReadOutcome::Request(request) => request,
+            ReadOutcome::Closed => return Ok(()),
+            ReadOutcome::Refused(status, why) => {
+                tracing::debug!(status, why, "refusing a request");
+                out.clear();
+                http::status_line(&mut out, false, status, http::reason(status));
+                http::header(&mut out, "Content-Type", "text/plain; charset=utf-8");
+                http::header_u64(&mut out, "Content-Length", why.len() as u64);
+                http::header(&mut out, "Connection", "close");
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(why.as_bytes());
+                stream.write_all(&out).await?;
+                return Ok(());
+            }
+        };
+        shared.count_request();
+        let head_only = request.method == "HEAD";
+        let (auth, account) =
+            router::authenticate(&shared.accounts, request.authorization.as_deref());
+        let keep_alive = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
+            tracing::debug!(
+                method = %request.method,
+                target = %request.target,
+                status = fault.status,
+                misbehaviour = ?fault.misbehaviour,
+                "answering with a scripted fault"
+            );
+            if keep_headers {
+                shared.record(record(request_summary(&request), auth, fault.status, true));
+            }
+            serve_fault(
+                stream,
+                &mut out,
+                &fault,
+                request.keep_alive,
+                head_only,
+                shutdown,
+            )
+            .await?
+        } else {
+            let response = router::route(shared, &request, account);
+            tracing::debug!(
+                method = %request.method,
+                target = %request.target,
+                status = response.status,
+                "answered"
+            );
+            let keep_alive = request.keep_alive;
+            if keep_headers {
+                shared.record(record(
+                    request_summary(&request),
+                    auth,
+                    response.status,
+                    false,
+                ));
+            }
+            write_response(stream, &mut out, &response, keep_alive, head_only).await?;
+            keep_alive
+        };
+        if !keep_alive {
+            let _ = stream.shutdown().await;
+            return Ok(());
+        }
+    }
+}
+
+fn request_summary(request: &Request) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+    (
+        request.method.clone(),
+        request.target.clone(),
+        request.headers.clone(),
+        request.body.to_vec(),
+    )
+}
+
+fn record(
+    (method, target, headers, body): (String, String, Vec<(String, String)>, Vec<u8>),
+    auth: crate::AuthSeen,
+    status: u16,
+    scripted: bool,
+) -> RecordedRequest {
+    RecordedRequest {
+        method,
+        target,
+        headers,
+        auth,
+        body,
+        status,
+        scripted,
+    }
+}
+
+/// Writes a normal answer in one write.
+async fn write_response(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    response: &Response,
+    keep_alive: bool,
+    head_only: bool,
+) -> io::Result<()> {
+    out.clear();
+    http::status_line(out, false, response.status, http::reason(response.status));
+    http::header(out, "Content-Type", response.content_type);
+    http::header_u64(out, "Content-Length", response.body.len() as u64);
+    match response.quota {
+        QuotaDecision::Unlimited => {}
+        QuotaDecision::Allowed {
+            limit,
+            remaining,
+            reset_secs,
+        } => {
+            http::header_u64(out, "X-RateLimit-Limit", limit);
+            http::header_u64(out, "X-RateLimit-Remaining", remaining);
+            http::header_u64(out, "X-RateLimit-Reset", reset_secs);
+        }
+        QuotaDecision::Exhausted { limit, reset_secs } => {
+            http::header_u64(out, "X-RateLimit-Limit", limit);
+            http::header_u64(out, "X-RateLimit-Remaining", 0);
+            http::header_u64(out, "X-RateLimit-Reset", reset_secs);
+        }
+    }
+    if let Some(allow) = response.allow {
+        http::header(out, "Allow", allow);
+    }
+    if let Some((name, value)) = &response.extra {
+        http::header(out, name, value);
+    }
+    if !keep_alive {
+        http::header(out, "Connection", "close");
+    }
+    out.extend_from_slice(b"\r\n");
+    if !head_only {
+        out.extend_from_slice(&response.body);
+    }
+    stream.write_all(out).await
+}
+
+/// Where the bytes of a scripted body come from.
+enum Source {
+    Bytes(Bytes),
+    Repeated { len: u64, block: Vec<u8> },
+}
+
+impl Source {
+    fn len(&self) -> u64 {
+        match self {
+            Source::Bytes(bytes) => bytes.len() as u64,
+            Source::Repeated { len, .. } => *len,
+        }
+    }
+}
+
+fn source(body: &FaultBody) -> (Source, Option<&'static str>) {
+    match body {
+        FaultBody::Empty => (Source::Bytes(Bytes::new()), None),
+        FaultBody::Raw(bytes) => (Source::Bytes(bytes.clone()), None),
+        FaultBody::Json(decoded) => (
+            Source::Bytes(render::fault_json(decoded).into()),
+            Some(render::Format::Json.content_type()),
+        ),
+        FaultBody::Xml(decoded) => (
+            Source::Bytes(render::fault_xml(decoded).into()),
+            Some(render::Format::Xml.content_type()),
+        ),
+        FaultBody::Repeated { len, pattern } => {
+            let pattern: &[u8] = if pattern.is_empty() { b"x" } else { pattern };
+            // A whole number of patterns per block keeps the repetition seamless.
+            let copies = (BLOCK_BYTES / pattern.len()).max(1);
+            (
+                Source::Repeated {
+                    len: *len,
+                    block: pattern.repeat(copies),
+                },
+                None,
+            )
+        }
+    }
+}
+
+/// Sends a scripted answer; returns whether the connection may serve another request.
+async fn serve_fault(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    fault: &Fault,
+    keep_alive: bool,
+    head_only: bool,
+    shutdown: &mut watch::Receiver<bool>,
+) -> io::Result<bool> {
+    if !fault.delay.is_zero() && !sleep_unless_shutdown(fault.delay, shutdown).await {
+        return Ok(false);
+    }
+    match fault.misbehaviour {
+        Misbehaviour::ResetBeforeHeaders => {
+            // A zero linger makes the close an RST instead of a FIN.
+            stream.set_zero_linger()?;
+            return Ok(false);
+        }
+        Misbehaviour::CloseBeforeHeaders => return Ok(false),
+        _ => {}
+    }
+    let (body, default_type) = source(&fault.body);
+    let body_len = body.len();
+    out.clear();
+    let reason = fault
+        .reason
+        .as_deref()
+        .unwrap_or_else(|| http::reason(fault.status));
+    http::status_line(out, fault.http10, fault.status, reason);
+    let has_type = fault
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if let (false, Some(content_type)) = (has_type, default_type) {
+        http::header(out, "Content-Type", content_type);
+    }
+    for (name, value) in &fault.headers {
+        http::header(out, name, value);
+    }
+    match fault.misbehaviour {
+        Misbehaviour::BrokenChunked => http::header(out, "Transfer-Encoding", "chunked"),
+        Misbehaviour::ContentLengthLonger(extra) => {
+            http::header_u64(out, "Content-Length", body_len.saturating_add(extra));
+        }
+        Misbehaviour::ContentLengthShorter(less) => {
+            http::header_u64(out, "Content-Length", body_len.saturating_sub(less));
+        }
+        // An HTTP/1.0 answer without a length ends when the connection closes.
+        _ if fault.http10 => {}
+        _ => http::header_u64(out, "Content-Length", body_len),
+    }
+    let well_formed = fault.misbehaviour == Misbehaviour::None && !fault.http10;
+    if !keep_alive || fault.http10 {
+        http::header(out, "Connection", "close");
+    }
+    if fault.misbehaviour == Misbehaviour::EndlessHeaders {
+        stream.write_all(out).await?;
+        wait_for_peer_close(stream, shutdown).await;
+        return Ok(false);
+    }
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(out).await?;
+    if head_only {
+        return Ok(keep_alive && well_formed);
+    }
+    let trickle = fault.trickle;
+    let sent = tokio::select! {
+        sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
+        _ = shutdown.changed() => false,
+    };
+    Ok(sent && keep_alive && well_formed)
+}
+
+/// Writes the body as the misbehaviour says; false when the connection must end.
+async fn send_body(
+    stream: &mut TcpStream,
+    body: &Source,
+    misbehaviour: Misbehaviour,
+    trickle: Option<(usize, Duration)>,
+) -> io::Result<bool> {
+    match misbehaviour {
+        Misbehaviour::ResetAfterBodyBytes(limit) => {
+            write_range(stream, body, 0, limit.min(body.len()), trickle).await?;
+            stream.flush().await?;
+            stream.set_zero_linger()?;
+            Ok(false)
+        }
+        Misbehaviour::BrokenChunked => {
+            let half = body.len() / 2;
+            stream.write_all(format!("{half:x}\r\n").as_bytes()).await?;
+            write_range(stream, body, 0, half, trickle).await?;
+            // What follows the first chunk cannot be parsed as a chunk size.
+            stream.write_all(b"\r\nzz-not-a-chunk-size\r\n").await?;
+            write_range(stream, body, half, body.len(), trickle).await?;
+            Ok(false)
+        }
+        _ => {
+            write_range(stream, body, 0, body.len(), trickle).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Writes bytes `from..to` of the body, `chunk` bytes at a time when trickling.
+async fn write_range(
+    stream: &mut TcpStream,
+    body: &Source,
+    from: u64,
+    to: u64,
+    trickle: Option<(usize, Duration)>,
+) -> io::Result<()> {
+    let mut at = from;
+    while at < to {
+        let piece = slice_at(body, at, to);
+        let piece = match trickle {
+            Some((chunk, _)) => piece.get(..chunk.min(piece.len())).unwrap_or(piece),
+            None => piece,
+        };
+        if piece.is_empty() {
+            break;
+        }
+        stream.write_all(piece).await?;
+        at += piece.len() as u64;
+        if let Some((_, interval)) = trickle
+            && at < to
+        {
+            stream.flush().await?;
+            tokio::time::sleep(interval).await;
+        }
+    }
+    Ok(())
+}
+
+/// The longest contiguous piece of the body starting at `at` and ending by `to`.
+fn slice_at(body: &Source, at: u64, to: u64) -> &[u8] {
+    let want = usize::try_from(to - at).unwrap_or(usize::MAX);
+    match body {
+        Source::Bytes(bytes) => {
+            let start = usize::try_from(at).unwrap_or(usize::MAX);
+            bytes
+                .get(start..start.saturating_add(want).min(bytes.len()))
+                .unwrap_or_default()
+        }
+        Source::Repeated { block, .. } => {
+            let block_len = block.len() as u64;
+            let offset = usize::try_from(at % block_len).unwrap_or(0);
+            let available = block.get(offset..).unwrap_or_default();
+            available
+                .get(..want.min(available.len()))
+                .unwrap_or_default()
+        }
+    }
+}
+
+async fn sleep_unless_shutdown(delay: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => true,
+        _ = shutdown.changed() => false,
+    }
+}
+
+/// Holds the connection open, discarding anything the client sends, until it closes.
+async fn wait_for_peer_close(stream: &mut TcpStream, shutdown: &mut watch::Receiver<bool>) {
+    let mut scratch = [0u8; 1024];
+    loop {
+        tokio::select! {
+            read = stream.read(&mut scratch) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
