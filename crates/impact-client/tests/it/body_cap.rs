@@ -1,0 +1,1 @@
+//! body_cap tests (to come).

@@ -1,0 +1,1 @@
+//! pacing tests (to come).

@@ -1,0 +1,1 @@
+//! pagination tests (to come).

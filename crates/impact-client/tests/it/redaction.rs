@@ -1,0 +1,1 @@
+//! redaction tests (to come).

@@ -1,0 +1,1 @@
+//! requests tests (to come).

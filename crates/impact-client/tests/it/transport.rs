@@ -1,0 +1,1 @@
+//! transport tests (to come).
