@@ -1,2 +1,61 @@
-//! The `impact` command line.
-fn main() {}
+//! The `impact` command line: explains impact.com API answers (SPEC 6).
+//!
+//! This file only parses the command line and dispatches; each subcommand lives in its own
+//! module, and the exit codes every subcommand shares are defined in [`exit`]. Reports go to
+//! stdout and nothing else does, so `impact ... | jq` always works; messages go to stderr.
+//!
+//! ```text
+//! impact explain body.json --status 400
+//! impact explain - --status 200 --content-type application/xml --json < body.xml
+//! ```
+
+mod exit;
+mod explain;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+/// Explain impact.com API answers: what failed, whether to retry, which fields to fix.
+///
+/// Exit codes: 0 success; 1 the API answered with an error; 2 usage or configuration error;
+/// 3 transport failure or timeout; 4 rate limited beyond the allowed wait.
+#[derive(Debug, Parser)]
+#[command(name = "impact", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands, one module each.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a response body (a file or stdin) and explain it: what the error means,
+    /// whether it is worth retrying, which fields are wrong. Exits 0 whenever a report was
+    /// printed, whatever the body held.
+    Explain(explain::ExplainArgs),
+}
+
+fn main() -> ExitCode {
+    // clap prints its own usage errors on stderr and exits with 2, the code SPEC 6 gives to
+    // usage errors; `--help` and `--version` exit with 0.
+    let cli = Cli::parse();
+    let exit: Exit = match cli.command {
+        Command::Explain(args) => explain::run(args),
+    };
+    exit.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        // clap checks the declared arguments for conflicts and malformed attributes here.
+        super::Cli::command().debug_assert();
+    }
+}
