@@ -1,0 +1,95 @@
+//! The pacer: what it releases when, from the headers it has seen.
+
+use core::time::Duration;
+
+use impact_errors::RateLimitInfo;
+use impact_retry::{Admission, Pacer};
+
+const UNIX: u64 = 1_700_000_000;
+
+/// Observes each `(headers, was 429)` at 10 s, then asks at 10 s with a 60 s maximum wait.
+fn check(observed: &[(&[(&str, &str)], bool)], expect: Admission) {
+    let now = Duration::from_secs(10);
+    let mut pacer = Pacer::new();
+    for (headers, too_many) in observed {
+        let info = RateLimitInfo::from_headers(
+            headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_bytes())),
+        );
+        pacer.observe(&info, *too_many, now, UNIX);
+    }
+    assert_eq!(
+        pacer.admit(now, Duration::from_secs(60)),
+        expect,
+        "{observed:?}"
+    );
+}
+
+#[test]
+fn holds_calls_only_while_a_limit_is_exhausted() {
+    check(&[], Admission::Now);
+    check(
+        &[(
+            &[("X-RateLimit-Remaining", "3"), ("X-RateLimit-Reset", "30")],
+            false,
+        )],
+        Admission::Now,
+    );
+    check(
+        &[(
+            &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "30")],
+            false,
+        )],
+        Admission::Wait(Duration::from_secs(31)),
+    );
+    check(
+        &[(
+            &[
+                ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", "1700000020"),
+            ],
+            false,
+        )],
+        Admission::Wait(Duration::from_secs(21)),
+    );
+    check(
+        &[(
+            &[
+                ("X-RateLimit-Remaining-hour", "0"),
+                ("X-RateLimit-Reset", "3000"),
+            ],
+            false,
+        )],
+        Admission::TooLong {
+            retry_after: Duration::from_secs(3001),
+        },
+    );
+    // An exhausted limit without a reset cannot be timed: nothing to wait for.
+    check(
+        &[(&[("X-RateLimit-Remaining", "0")], false)],
+        Admission::Now,
+    );
+}
+
+#[test]
+fn a_429_holds_calls_until_its_hint_and_later_answers_never_shorten_the_hold() {
+    check(
+        &[(&[("Retry-After", "15")], true)],
+        Admission::Wait(Duration::from_secs(16)),
+    );
+    check(&[(&[("Retry-After", "15")], false)], Admission::Now);
+    check(
+        &[
+            (
+                &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "40")],
+                false,
+            ),
+            (
+                &[("X-RateLimit-Remaining", "5"), ("X-RateLimit-Reset", "5")],
+                false,
+            ),
+        ],
+        Admission::Wait(Duration::from_secs(41)),
+    );
+}

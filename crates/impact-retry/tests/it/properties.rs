@@ -1,0 +1,251 @@
+//! Properties of every decision, over random policies, outcomes, headers and random streams.
+
+use core::time::Duration;
+
+use impact_errors::{RateLimitInfo, Reset, RetryAfter, StatusCode};
+use impact_retry::{
+    Admission, BudgetConfig, Decision, FailedAttempt, GiveUpReason, Idempotency, Jitter, Outcome,
+    Pacer, RetryBudget, RetryPolicy, RetryState, TransportFailure,
+};
+use proptest::prelude::*;
+
+const UNIX: u64 = 1_700_000_000;
+
+fn jitter() -> impl Strategy<Value = Jitter> {
+    prop::sample::select(Jitter::ALL.to_vec())
+}
+
+fn policy() -> impl Strategy<Value = RetryPolicy> {
+    (
+        1_u32..8,
+        1_u64..2_000,
+        1_u32..5,
+        0_u64..30_000,
+        jitter(),
+        prop::option::of(1_u64..120_000),
+        1_u64..120,
+    )
+        .prop_map(
+            |(attempts, initial, factor, extra_cap, jitter, deadline, max_wait)| {
+                RetryPolicy::new()
+                    .with_max_attempts(attempts)
+                    .with_initial_backoff(Duration::from_millis(initial))
+                    .with_factor(factor)
+                    .with_max_backoff(Duration::from_millis(initial + extra_cap))
+                    .with_jitter(jitter)
+                    .with_total_deadline(deadline.map(Duration::from_millis))
+                    .with_max_wait(Duration::from_secs(max_wait))
+            },
+        )
+}
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        (100_u16..1000).prop_map(|code| Outcome::Status(StatusCode::from_u16(code).unwrap())),
+        prop::sample::select(vec![408_u16, 429, 500, 502, 503, 504])
+            .prop_map(|code| Outcome::Status(StatusCode::from_u16(code).unwrap())),
+        prop::sample::select(vec![
+            TransportFailure::ConnectRefused,
+            TransportFailure::NotSent,
+            TransportFailure::Timeout,
+            TransportFailure::BrokenBody,
+        ])
+        .prop_map(Outcome::Transport),
+        (200_u16..300).prop_map(|code| Outcome::ErrorInBody(StatusCode::from_u16(code).unwrap())),
+    ]
+}
+
+fn headers() -> impl Strategy<Value = RateLimitInfo> {
+    (
+        prop::option::of(0_u64..5),
+        prop::option::of(prop_oneof![
+            (0_u64..200).prop_map(Reset::After),
+            (UNIX - 100..UNIX + 200).prop_map(Reset::At),
+        ]),
+        prop::option::of(prop_oneof![
+            (0_u64..200).prop_map(RetryAfter::Delay),
+            (UNIX - 100..UNIX + 200).prop_map(RetryAfter::At),
+        ]),
+    )
+        .prop_map(|(remaining, reset, retry_after)| RateLimitInfo {
+            x_remaining: remaining,
+            x_reset: reset,
+            retry_after,
+            ..RateLimitInfo::default()
+        })
+}
+
+/// The longest wait any header asks for, in the decision's terms.
+fn hint(outcome: Outcome, info: &RateLimitInfo) -> Duration {
+    let retry_after = info.retry_after.map_or(0, |hint| hint.delay_from(UNIX));
+    let reset = if matches!(outcome, Outcome::Status(status) if status.as_u16() == 429) {
+        info.reset_at(UNIX).map_or(0, |at| at.saturating_sub(UNIX))
+    } else {
+        0
+    };
+    Duration::from_secs(retry_after.max(reset))
+}
+
+/// Runs one call to its end with failures drawn from `outcomes`, returning every decision.
+fn run_call(
+    policy: &RetryPolicy,
+    outcomes: &[Outcome],
+    idempotency: Idempotency,
+    info: &RateLimitInfo,
+    randoms: &[u64],
+) -> Vec<(Duration, Decision)> {
+    let mut now = Duration::from_secs(5);
+    let mut state = RetryState::start(policy, now);
+    let mut decisions = Vec::new();
+    for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
+        if state.begin_attempt(policy, now).is_err() {
+            break;
+        }
+        let failed = FailedAttempt::new(*outcome, idempotency)
+            .with_rate_limit(info)
+            .at(now, UNIX)
+            .with_random(*random);
+        let decision = policy.decide(&mut state, &failed, None, None);
+        decisions.push((now, decision));
+        match decision {
+            Decision::Retry(retry) => now += retry.delay,
+            _ => break,
+        }
+    }
+    decisions
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn delays_respect_cap_hints_deadline_and_attempts(
+        policy in policy(),
+        outcomes in prop::collection::vec(outcome(), 1..12),
+        info in headers(),
+        randoms in prop::collection::vec(any::<u64>(), 1..12),
+    ) {
+        let deadline = policy.total_deadline.map(|total| Duration::from_secs(5) + total);
+        let decisions = run_call(&policy, &outcomes, Idempotency::Idempotent, &info, &randoms);
+        for (index, (now, decision)) in decisions.iter().enumerate() {
+            let outcome = outcomes[index];
+            if let Decision::Retry(retry) = decision {
+                let hint = hint(outcome, &info);
+                prop_assert!(retry.delay >= hint, "sooner than the hint: {retry:?} < {hint:?}");
+                prop_assert!(retry.delay <= policy.max_backoff.max(hint), "above the cap: {retry:?}");
+                prop_assert!(hint <= policy.max_wait);
+                prop_assert!(retry.next_attempt <= policy.max_attempts);
+                if let Some(deadline) = deadline {
+                    prop_assert!(*now + retry.delay < deadline, "sleeps past the deadline");
+                }
+            }
+        }
+        let retries = decisions.iter().filter(|(_, d)| matches!(d, Decision::Retry(_))).count();
+        prop_assert!(retries < policy.max_attempts as usize);
+    }
+
+    #[test]
+    fn non_idempotent_requests_are_never_retried_after_an_ambiguous_failure(
+        policy in policy(),
+        outcome in outcome(),
+        info in headers(),
+        random in any::<u64>(),
+    ) {
+        let decisions = run_call(&policy, &[outcome], Idempotency::NotIdempotent, &info, &[random]);
+        let ambiguous = !matches!(
+            outcome,
+            Outcome::Status(status) if status.as_u16() == 429
+        ) && !matches!(
+            outcome,
+            Outcome::Transport(TransportFailure::ConnectRefused | TransportFailure::NotSent)
+        );
+        if ambiguous {
+            prop_assert!(!matches!(decisions[0].1, Decision::Retry(_)));
+        }
+        if let Decision::GiveUp(give_up) = decisions[0].1
+            && outcome.is_retryable()
+            && ambiguous
+        {
+            prop_assert_eq!(give_up.reason, GiveUpReason::NotIdempotent);
+        }
+    }
+
+    #[test]
+    fn same_inputs_and_random_stream_give_the_same_decisions(
+        policy in policy(),
+        outcomes in prop::collection::vec(outcome(), 1..12),
+        info in headers(),
+        randoms in prop::collection::vec(any::<u64>(), 1..12),
+    ) {
+        let first = run_call(&policy, &outcomes, Idempotency::Idempotent, &info, &randoms);
+        let again = run_call(&policy, &outcomes, Idempotency::Idempotent, &info, &randoms);
+        prop_assert_eq!(first, again);
+    }
+
+    #[test]
+    fn the_budget_never_goes_negative_and_refills_with_time(
+        steps in prop::collection::vec((0_u32..3, 0_u64..5_000, 0_u32..40), 1..200),
+    ) {
+        let config = BudgetConfig::new();
+        let mut now = Duration::ZERO;
+        let mut budget = RetryBudget::new(config, now);
+        for (kind, advance_ms, cost) in steps {
+            now += Duration::from_millis(advance_ms);
+            let before = budget.available(now);
+            match kind {
+                0 => {
+                    let taken = budget.try_withdraw(cost, now);
+                    prop_assert_eq!(taken, before >= cost);
+                }
+                1 => budget.on_first_try_success(now),
+                _ => {}
+            }
+            prop_assert!(budget.available(now) <= config.capacity);
+        }
+        // Enough time always brings the bucket back to full.
+        let later = now + Duration::from_secs(u64::from(config.capacity) + 1);
+        prop_assert_eq!(budget.available(later), config.capacity);
+    }
+
+    #[test]
+    fn the_pacer_never_releases_a_call_before_the_reset(
+        reset_delay in 0_u64..7_200,
+        reset_as_epoch in any::<bool>(),
+        observed_at_ms in 0_u64..1_000_000,
+        asked_after_ms in 0_u64..8_000_000,
+        max_wait in 0_u64..4_000,
+    ) {
+        let observed_at = Duration::from_millis(observed_at_ms);
+        // The true reset may lie up to a second after the whole seconds the header carries.
+        let unix_now = UNIX + observed_at.as_secs();
+        let reset = if reset_as_epoch {
+            Reset::At(unix_now + reset_delay)
+        } else {
+            Reset::After(reset_delay)
+        };
+        let info = RateLimitInfo {
+            x_remaining: Some(0),
+            x_reset: Some(reset),
+            ..RateLimitInfo::default()
+        };
+        let mut pacer = Pacer::new();
+        pacer.observe(&info, false, observed_at, unix_now);
+        let true_reset = observed_at + Duration::from_secs(reset_delay);
+        let asked = observed_at + Duration::from_millis(asked_after_ms);
+        match pacer.admit(asked, Duration::from_secs(max_wait)) {
+            Admission::Now => prop_assert!(asked >= true_reset + Duration::from_secs(1) || asked >= true_reset),
+            Admission::Wait(wait) => {
+                prop_assert!(asked + wait >= true_reset);
+                prop_assert!(wait <= Duration::from_secs(max_wait));
+            }
+            Admission::TooLong { retry_after } => {
+                prop_assert!(asked + retry_after >= true_reset);
+                prop_assert!(retry_after > Duration::from_secs(max_wait));
+            }
+            _ => prop_assert!(false, "a new kind of admission"),
+        }
+        if asked < true_reset {
+            prop_assert_ne!(pacer.admit(asked, Duration::MAX), Admission::Now);
+        }
+    }
+}
