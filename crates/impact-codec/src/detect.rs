@@ -53,12 +53,12 @@ fn parse(trimmed: &[u8]) -> Parsed {
                 Err(_) => Parsed::Text,
             }
         }
-        Some(_) => match json::parse(trimmed) {
-            Ok(top) => match json::classify(top) {
+        Some(_) => match std::str::from_utf8(trimmed).map(json::parse) {
+            Ok(Ok(top)) => match json::classify(top) {
                 Some(body) => Parsed::Shaped(body),
                 None => Parsed::Unshaped(BodyFormat::Json),
             },
-            Err(_) => Parsed::Text,
+            Ok(Err(_)) | Err(_) => Parsed::Text,
         },
     }
 }
@@ -80,26 +80,12 @@ fn parse(trimmed: &[u8]) -> Parsed {
 /// assert_eq!(sniff(b" \r\n"), BodyFormat::Empty);
 /// ```
 pub fn sniff(body: &[u8]) -> BodyFormat {
-    let trimmed = trim_body(body);
-    match trimmed.first() {
-        None => BodyFormat::Empty,
-        Some(b'<') => match std::str::from_utf8(trimmed) {
-            Ok(text) if xml::scan(text, &mut xml::Validate).is_ok() => BodyFormat::Xml,
-            _ => BodyFormat::Text,
-        },
-        Some(_) => {
-            let mut deserializer = serde_json::Deserializer::from_slice(trimmed);
-            let whole = serde::de::Deserializer::deserialize_ignored_any(
-                &mut deserializer,
-                serde::de::IgnoredAny,
-            )
-            .and_then(|_| deserializer.end());
-            if whole.is_ok() {
-                BodyFormat::Json
-            } else {
-                BodyFormat::Text
-            }
-        }
+    // The same single parse as decoding, so that both always agree.
+    match parse(trim_body(body)) {
+        Parsed::Empty => BodyFormat::Empty,
+        Parsed::Shaped(decoded) => decoded.format,
+        Parsed::Unshaped(format) => format,
+        Parsed::Text => BodyFormat::Text,
     }
 }
 

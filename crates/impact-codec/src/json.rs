@@ -521,9 +521,10 @@ impl<'de> Visitor<'de> for ScalarOrItem {
 }
 
 /// Parses `body` as one whole JSON document (trailing bytes other than whitespace are an error)
-/// and reads its top level.
-pub(crate) fn parse(body: &[u8]) -> Result<Top<'_>, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+/// and reads its top level. The caller has checked that the whole body is UTF-8, as JSON text
+/// must be, including inside the strings that are skipped.
+pub(crate) fn parse(body: &str) -> Result<Top<'_>, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(body);
     let top = deserializer.deserialize_any(TopVisitor)?;
     deserializer.end()?;
     Ok(top)
