@@ -36,7 +36,10 @@ pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
 
 /// The default client on the mock, with no budget so that tests of the matrix are independent.
 pub(crate) fn client(server: &MockServer) -> Client {
-    builder(server).budget(None).build().expect("a valid client")
+    builder(server)
+        .budget(None)
+        .build()
+        .expect("a valid client")
 }
 
 /// A client with this policy and no budget.

@@ -88,7 +88,10 @@ async fn api_errors_carry_the_decoded_report() {
     assert_eq!(report.body.errors[0].field.as_deref(), Some("AccountId"));
     assert!(!error.is_retryable());
     let text = error.to_string();
-    assert!(text.starts_with("api error after 1 attempt: 400 Bad Request"), "{text}");
+    assert!(
+        text.starts_with("api error after 1 attempt: 400 Bad Request"),
+        "{text}"
+    );
     assert!(text.contains("AccountId: Not a numeric value"), "{text}");
     server.shutdown().await;
 }
@@ -108,7 +111,11 @@ async fn error_inside_a_2xx_is_an_api_error_and_not_retried() {
     server.push_fault(
         RequestMatch::any(),
         1,
-        Fault::raw(200, "application/json", r#"{"Id":"1","Status":"ERROR","StatusMessage":"failed"}"#),
+        Fault::raw(
+            200,
+            "application/json",
+            r#"{"Id":"1","Status":"ERROR","StatusMessage":"failed"}"#,
+        ),
     );
     let response = client(&server).get("/Jobs/1").await.expect("a job is data");
     assert_eq!(response.attempts(), 1);
@@ -153,7 +160,10 @@ async fn transport_failures_by_method() {
 async fn a_retry_that_succeeds_reports_its_attempts() {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 2, envelope(503));
-    let response = client(&server).get("/Campaigns").await.expect("the third try works");
+    let response = client(&server)
+        .get("/Campaigns")
+        .await
+        .expect("the third try works");
     assert_eq!(response.attempts(), 3);
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(server.requests().len(), 3);
