@@ -135,8 +135,13 @@ pub(crate) fn render_human(report: &Report, input: &InputInfo<'_>) -> String {
     list(&mut out, "fields to fix", &body.errors);
     list(&mut out, "warnings", &body.warnings);
     line(&mut out, "body", &describe_body(report, input));
-    if let Some(note) = content_type_note(report, input.content_type) {
-        line(&mut out, "note", &note);
+    let notes = [
+        content_type_note(report, input.content_type),
+        entities_note(report).map(str::to_owned),
+        resource_status_note(report).map(str::to_owned),
+    ];
+    for note in notes.iter().flatten() {
+        line(&mut out, "note", note);
     }
     if let Some(excerpt) = body.excerpt.as_deref().filter(|_| shows_excerpt(report)) {
         excerpt_lines(&mut out, excerpt);
@@ -293,6 +298,10 @@ fn describe_body(report: &Report, input: &InputInfo<'_>) -> String {
 /// explains a client's decoding failure (a gateway's HTML page under `application/json`).
 fn content_type_note(report: &Report, content_type: Option<&str>) -> Option<String> {
     let content_type = content_type?;
+    if entities_note(report).is_some() {
+        // That note says why the bytes are not XML; this one would only repeat it.
+        return None;
+    }
     let lower = content_type.to_ascii_lowercase();
     let claimed = if lower.contains("json") {
         "json"
@@ -311,6 +320,30 @@ fn content_type_note(report: &Report, content_type: Option<&str>) -> Option<Stri
         "the Content-Type {:?} says {claimed}, but the body is {actual}; the bytes decide",
         one_line(content_type, FIELD_MAX_CHARS)
     ))
+}
+
+/// A note when a body is text because it is XML that declares entities, which are never
+/// expanded (SPEC 6.1): otherwise a person would wonder why well-formed XML was not read.
+/// Only the excerpt is at hand, so this sees declarations in the first few hundred bytes.
+fn entities_note(report: &Report) -> Option<&'static str> {
+    let excerpt = report.body.excerpt.as_deref()?;
+    let declares_entities = report.body.format == BodyFormat::Text
+        && excerpt.starts_with('<')
+        && excerpt.contains("<!ENTITY");
+    declares_entities.then_some(
+        "the body is XML that declares entities: it is read as text and its entities are \
+         never expanded",
+    )
+}
+
+/// A note when a body that is not an error carries `Status: ERROR`: a resource's own state,
+/// such as a Job that failed, not a failure of this call (SPEC 2.2).
+fn resource_status_note(report: &Report) -> Option<&'static str> {
+    let status = report.body.status.as_deref()?;
+    (!report.is_error() && status.trim().eq_ignore_ascii_case("error")).then_some(
+        "the body's Status ERROR describes the resource it returns (such as a Job that \
+         failed), not this call",
+    )
 }
 
 /// Whether to show the excerpt: only for bodies without a structure, whose text is all there

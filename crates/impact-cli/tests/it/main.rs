@@ -2,6 +2,7 @@
 //! for a person, and hostile inputs.
 
 mod exit_codes;
+mod fixtures;
 mod hostile;
 mod snapshots;
 
