@@ -107,8 +107,8 @@ impl DecodeError {
         // serde_json appends " at line L column C"; keep only the reason, the position is
         // reported separately.
         let reason = match text.rfind(" at line ") {
-            Some(index) => text[..index].to_owned(),
-            None => text,
+            Some(index) => lowercase_first_word(&text[..index]),
+            None => lowercase_first_word(&text),
         };
         let kind = if reason.contains("recursion limit exceeded") {
             DecodeErrorKind::TooDeep
@@ -191,4 +191,13 @@ pub(crate) fn line_column(body: &[u8], offset: usize) -> (usize, usize) {
         None => before.len() + 1,
     };
     (line, column)
+}
+
+/// Error messages start in lower case, as Rust's do; only the first word is changed so that
+/// names quoted later in the message keep their case (`EOF while parsing` becomes `eof ...`).
+pub(crate) fn lowercase_first_word(text: &str) -> String {
+    let end = text.find(' ').unwrap_or(text.len());
+    let mut out = text[..end].to_lowercase();
+    out.push_str(&text[end..]);
+    out
 }

@@ -160,7 +160,8 @@ pub struct Page {
 ///
 /// JSON: the `@`-keys beside the list, the list being the first top-level array whose key does
 /// not start with `@`; the 0-based `{"Page":0,"PageSize":..,"Results":[..]}` envelope (also
-/// reading `TotalCount` or `Total`); or a bare array (one page, no next URI). XML: the
+/// reading `TotalResults`, `TotalCount` or `Total`,
+/// converting `Page` to 1-based and deriving the page count); or a bare array (one page, no next URI). XML: the
 /// attributes of the list element (the first child of `<ImpactRadiusResponse>` that has
 /// attributes or child elements, or the root itself when it is not `ImpactRadiusResponse`)
 /// and its child elements as items. A document without a list gives a page without items.
@@ -247,18 +248,29 @@ impl<'de> Visitor<'de> for PageVisitor {
                         note_envelope_key(&key, &value, &mut zero_based, &mut total, &mut page.meta)
                     }
                 }
-            } else if matches!(key.as_str(), "Page" | "PageSize" | "TotalCount" | "Total") {
+            } else if matches!(
+                key.as_str(),
+                "Page" | "PageSize" | "TotalCount" | "Total" | "TotalResults"
+            ) {
                 let value = map.next_value::<Value>()?;
                 note_envelope_key(&key, &value, &mut zero_based, &mut total, &mut page.meta);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        if let Some(index) = zero_based {
-            page.meta.page = index.checked_add(1);
-        }
         if page.meta.total.is_none() {
             page.meta.total = total;
+        }
+        if let Some(index) = zero_based {
+            page.meta.page = index.checked_add(1);
+            // The envelope carries no page count: derive it so that a caller can tell
+            // whether pages remain.
+            if let (Some(total), Some(size)) = (page.meta.total, page.meta.page_size)
+                && size > 0
+                && page.meta.num_pages.is_none()
+            {
+                page.meta.num_pages = Some(total.div_ceil(size));
+            }
         }
         Ok(Some(page))
     }
@@ -310,7 +322,7 @@ fn note_envelope_key(
     match key {
         "Page" => *zero_based = number,
         "PageSize" => meta.page_size = number,
-        "TotalCount" | "Total" => *total = number,
+        "TotalCount" | "Total" | "TotalResults" => *total = number,
         _ => {}
     }
 }
@@ -362,6 +374,7 @@ fn insert_child(children: &mut Map<String, Value>, name: String, value: Value) {
 #[derive(Default)]
 struct PageHandler {
     page: Page,
+    root_is_response: bool,
     /// The depth of the list element once chosen (or of the candidate being looked at).
     list_depth: usize,
     list_chosen: bool,
@@ -389,9 +402,12 @@ impl Handler for PageHandler {
         if self.list_done {
             return Ok(());
         }
-        let candidate_depth = if depth == 1 && !name_is(element, "ImpactRadiusResponse") {
+        if depth == 1 {
+            self.root_is_response = name_is(element, "ImpactRadiusResponse");
+        }
+        let candidate_depth = if depth == 1 && !self.root_is_response {
             Some(1)
-        } else if depth == 2 && !self.list_chosen {
+        } else if depth == 2 && self.root_is_response && !self.list_chosen {
             Some(2)
         } else {
             None

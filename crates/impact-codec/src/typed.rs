@@ -71,7 +71,13 @@ pub fn from_xml<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
             quick_xml::DeError::UnexpectedEof => DecodeErrorKind::Eof,
             _ => DecodeErrorKind::Data,
         };
-        DecodeError::new(kind, "xml", 0, 0, e.to_string().to_lowercase())
+        DecodeError::new(
+            kind,
+            "xml",
+            0,
+            0,
+            crate::error::lowercase_first_word(&e.to_string()),
+        )
     })
 }
 

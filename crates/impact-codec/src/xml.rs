@@ -39,7 +39,11 @@ impl XmlError {
             }
             _ => DecodeErrorKind::Syntax,
         };
-        XmlError::new(kind, offset, error.to_string().to_lowercase())
+        XmlError::new(
+            kind,
+            offset,
+            crate::error::lowercase_first_word(&error.to_string()),
+        )
     }
 
     pub(crate) fn into_decode_error(self, body: &[u8]) -> DecodeError {
@@ -222,7 +226,11 @@ fn open(
     }
     for attribute in element.attributes() {
         let attribute = attribute.map_err(|e| {
-            XmlError::new(DecodeErrorKind::Syntax, at, e.to_string().to_lowercase())
+            XmlError::new(
+                DecodeErrorKind::Syntax,
+                at,
+                crate::error::lowercase_first_word(&e.to_string()),
+            )
         })?;
         if attribute.value.contains(&b'&') {
             attribute

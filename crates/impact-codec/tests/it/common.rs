@@ -133,7 +133,28 @@ pub fn summarize(report: &Report) -> String {
 pub fn render_page(page: &Page) -> String {
     let mut out = String::new();
     writeln!(out, "list_key: {}", opt(page.list_key.as_deref())).unwrap();
-    writeln!(out, "meta: {:#?}", page.meta).unwrap();
+    let m = &page.meta;
+    let number = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    writeln!(
+        out,
+        "page: {}, num_pages: {}, page_size: {}, total: {}, start: {}, end: {}",
+        number(m.page),
+        number(m.num_pages),
+        number(m.page_size),
+        number(m.total),
+        number(m.start),
+        number(m.end)
+    )
+    .unwrap();
+    for (name, uri) in [
+        ("uri", &m.uri),
+        ("first_page_uri", &m.first_page_uri),
+        ("previous_page_uri", &m.previous_page_uri),
+        ("next_page_uri", &m.next_page_uri),
+        ("last_page_uri", &m.last_page_uri),
+    ] {
+        writeln!(out, "{name}: {}", opt(uri.as_deref())).unwrap();
+    }
     writeln!(out, "next: {}", opt(page.meta.next())).unwrap();
     writeln!(out, "items ({}):", page.items.len()).unwrap();
     for item in &page.items {
