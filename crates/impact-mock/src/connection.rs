@@ -62,7 +62,7 @@ async fn serve_requests(
         let head_only = request.method == "HEAD";
         let (auth, account) =
             router::authenticate(&shared.accounts, request.authorization.as_deref());
-        let keep_alive = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
+        let next = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
             tracing::debug!(
                 method = %request.method,
                 target = %request.target,
@@ -100,11 +100,20 @@ async fn serve_requests(
                 ));
             }
             write_response(stream, &mut out, &response, keep_alive, head_only).await?;
-            keep_alive
+            if keep_alive {
+                Next::KeepAlive
+            } else {
+                Next::Close
+            }
         };
-        if !keep_alive {
-            let _ = stream.shutdown().await;
-            return Ok(());
+        match next {
+            Next::KeepAlive => {}
+            Next::Close => {
+                let _ = stream.shutdown().await;
+                return Ok(());
+            }
+            // Dropping a socket with a zero linger resets it; a FIN first would spoil that.
+            Next::Reset => return Ok(()),
         }
     }
 }
@@ -180,6 +189,14 @@ async fn write_response(
     stream.write_all(out).await
 }
 
+/// What happens to the connection after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    KeepAlive,
+    Close,
+    Reset,
+}
+
 /// Where the bytes of a scripted body come from.
 enum Source {
     Bytes(Bytes),
@@ -222,7 +239,7 @@ fn source(body: &FaultBody) -> (Source, Option<&'static str>) {
     }
 }
 
-/// Sends a scripted answer; returns whether the connection may serve another request.
+/// Sends a scripted answer; returns what becomes of the connection.
 async fn serve_fault(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
@@ -230,17 +247,17 @@ async fn serve_fault(
     keep_alive: bool,
     head_only: bool,
     shutdown: &mut watch::Receiver<bool>,
-) -> io::Result<bool> {
+) -> io::Result<Next> {
     if !fault.delay.is_zero() && !sleep_unless_shutdown(fault.delay, shutdown).await {
-        return Ok(false);
+        return Ok(Next::Close);
     }
     match fault.misbehaviour {
         Misbehaviour::ResetBeforeHeaders => {
             // A zero linger makes the close an RST instead of a FIN.
             stream.set_zero_linger()?;
-            return Ok(false);
+            return Ok(Next::Reset);
         }
-        Misbehaviour::CloseBeforeHeaders => return Ok(false),
+        Misbehaviour::CloseBeforeHeaders => return Ok(Next::Close),
         _ => {}
     }
     let (body, default_type) = source(&fault.body);
@@ -280,34 +297,43 @@ async fn serve_fault(
     if fault.misbehaviour == Misbehaviour::EndlessHeaders {
         stream.write_all(out).await?;
         wait_for_peer_close(stream, shutdown).await;
-        return Ok(false);
+        return Ok(Next::Close);
     }
     out.extend_from_slice(b"\r\n");
     stream.write_all(out).await?;
+    let reusable = if keep_alive && well_formed {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    };
     if head_only {
-        return Ok(keep_alive && well_formed);
+        return Ok(reusable);
     }
     let trickle = fault.trickle;
     let sent = tokio::select! {
         sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
-        _ = shutdown.changed() => false,
+        _ = shutdown.changed() => Next::Close,
     };
-    Ok(sent && keep_alive && well_formed)
+    Ok(if sent == Next::KeepAlive {
+        reusable
+    } else {
+        sent
+    })
 }
 
-/// Writes the body as the misbehaviour says; false when the connection must end.
+/// Writes the body as the misbehaviour says; `KeepAlive` when the framing allows reuse.
 async fn send_body(
     stream: &mut TcpStream,
     body: &Source,
     misbehaviour: Misbehaviour,
     trickle: Option<(usize, Duration)>,
-) -> io::Result<bool> {
+) -> io::Result<Next> {
     match misbehaviour {
         Misbehaviour::ResetAfterBodyBytes(limit) => {
             write_range(stream, body, 0, limit.min(body.len()), trickle).await?;
             stream.flush().await?;
             stream.set_zero_linger()?;
-            Ok(false)
+            Ok(Next::Reset)
         }
         Misbehaviour::BrokenChunked => {
             let half = body.len() / 2;
@@ -316,11 +342,11 @@ async fn send_body(
             // What follows the first chunk cannot be parsed as a chunk size.
             stream.write_all(b"\r\nzz-not-a-chunk-size\r\n").await?;
             write_range(stream, body, half, body.len(), trickle).await?;
-            Ok(false)
+            Ok(Next::Close)
         }
         _ => {
             write_range(stream, body, 0, body.len(), trickle).await?;
-            Ok(true)
+            Ok(Next::KeepAlive)
         }
     }
 }

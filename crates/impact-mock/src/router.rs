@@ -76,6 +76,9 @@ pub(crate) fn route(shared: &Shared, request: &Request, account: Option<usize>) 
         Some((path, query)) => (path, query),
         None => (request.target.as_str(), ""),
     };
+    // Page links repeat the path as requested, suffix included, so that following them keeps
+    // the format a `.json` suffix chose.
+    let link_path = path;
     let (path, suffix_format) = strip_format_suffix(path);
     let format = suffix_format.unwrap_or_else(|| Format::from_accept(request.accept.as_deref()));
 
@@ -111,7 +114,7 @@ pub(crate) fn route(shared: &Shared, request: &Request, account: Option<usize>) 
             response.extra = Some(("Retry-After", reset_secs.to_string()));
             response
         }
-        _ => dispatch(shared, request, account, path, query, format),
+        _ => dispatch(shared, request, account, (path, link_path), query, format),
     };
     response.quota = quota;
     response
@@ -122,7 +125,7 @@ fn dispatch(
     shared: &Shared,
     request: &Request,
     account: &Account,
-    path: &str,
+    (path, link_path): (&str, &str),
     query: &str,
     format: Format,
 ) -> Response {
@@ -162,7 +165,7 @@ fn dispatch(
             _ => method_not_allowed(format, "POST"),
         },
         [list] => match (Resource::from_segment(list), method) {
-            (Some(resource), "GET") => list_page(shared, resource, format, path, query),
+            (Some(resource), "GET") => list_page(shared, resource, format, link_path, query),
             (Some(Resource::Actions), "POST") => write(shared, request, format, root, sid, false),
             (Some(Resource::Actions), _) => method_not_allowed(format, "GET, POST"),
             (Some(_), _) => method_not_allowed(format, "GET"),
