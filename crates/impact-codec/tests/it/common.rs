@@ -7,19 +7,19 @@ use impact_codec::Page;
 use impact_errors::{FieldError, Report, StatusCode};
 
 /// One line of `fixtures/bodies.tsv` with the body's bytes.
-pub struct FixtureBody {
-    pub file: String,
-    pub status: Option<StatusCode>,
-    pub content_type: Option<String>,
-    pub bytes: Vec<u8>,
+pub(crate) struct FixtureBody {
+    pub(crate) file: String,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) bytes: Vec<u8>,
 }
 
-pub fn fixtures_dir() -> PathBuf {
+pub(crate) fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 /// Every body listed in the manifest, in manifest order.
-pub fn fixture_bodies() -> Vec<FixtureBody> {
+pub(crate) fn fixture_bodies() -> Vec<FixtureBody> {
     let dir = fixtures_dir();
     let manifest = std::fs::read_to_string(dir.join("bodies.tsv")).expect("fixtures/bodies.tsv");
     let mut bodies = Vec::new();
@@ -70,7 +70,7 @@ fn errors_block(out: &mut String, title: &str, errors: &[FieldError]) {
 }
 
 /// A readable multi-line rendering of a report, for snapshots.
-pub fn render_report(report: &Report) -> String {
+pub(crate) fn render_report(report: &Report) -> String {
     let body = &report.body;
     let mut out = String::new();
     writeln!(
@@ -98,7 +98,7 @@ pub fn render_report(report: &Report) -> String {
 
 /// A one-line summary of a report, for tables of explicit expectations:
 /// `format shape class [retryable] status=.. message=.. errors=[field|message|level, ...]`.
-pub fn summarize(report: &Report) -> String {
+pub(crate) fn summarize(report: &Report) -> String {
     let body = &report.body;
     let mut out = format!("{} {} {}", body.format, body.shape, report.class);
     if report.retryable() {
@@ -130,7 +130,7 @@ pub fn summarize(report: &Report) -> String {
 }
 
 /// A readable rendering of a page, for snapshots.
-pub fn render_page(page: &Page) -> String {
+pub(crate) fn render_page(page: &Page) -> String {
     let mut out = String::new();
     writeln!(out, "list_key: {}", opt(page.list_key.as_deref())).unwrap();
     let m = &page.meta;

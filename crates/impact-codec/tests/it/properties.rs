@@ -1,1 +1,173 @@
-//! placeholder
+//! Property tests: encode-then-decode round trips in JSON and XML, both formats giving one
+//! model, classes that follow the status, and no panic on arbitrary or mutated bytes.
+
+use impact_errors::{BodyFormat, BodyShape, DecodedBody, ErrorClass, FieldError, StatusCode};
+use proptest::prelude::*;
+
+use crate::common::fixture_bodies;
+
+/// Characters XML 1.0 can carry: everything but most C0 controls and U+FFFE/U+FFFF (the
+/// encoder writes those as U+FFFD, so they cannot round-trip and are not generated).
+fn xml_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => any::<char>().prop_filter("not allowed in XML 1.0", |&c| {
+            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        }),
+        2 => prop::sample::select(vec!['<', '>', '&', '"', '\'', ' ', '\t', '\n', '\r', ';', '#']),
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(xml_char(), 0..16).prop_map(String::from_iter)
+}
+
+fn field_error() -> impl Strategy<Value = FieldError> {
+    (prop::option::of(text()), text(), prop::option::of(text()))
+        .prop_map(|(field, message, level)| FieldError::new(field, message, level))
+}
+
+/// An envelope as the decoder would build it from its canonical encoding.
+fn envelope() -> impl Strategy<Value = DecodedBody> {
+    let status = prop::option::of(prop_oneof![
+        Just("ERROR".to_owned()),
+        Just("error".to_owned()),
+        text()
+    ]);
+    (
+        status,
+        prop::option::of(text()),
+        prop::collection::vec(field_error(), 0..4),
+    )
+        .prop_map(|(status, message, errors)| {
+            let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
+            // `Errors` is always written, so the rule of SPEC 2.2 is just the status.
+            body.api_error = status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
+            body.reports_error = body.api_error;
+            body.status = status;
+            body.message = message;
+            body.errors = errors;
+            body
+        })
+}
+
+fn conversion() -> impl Strategy<Value = DecodedBody> {
+    (
+        prop::option::of(Just("ERROR".to_owned())),
+        prop::option::of(text()),
+        prop::collection::vec(field_error(), 0..3),
+        prop::collection::vec(field_error(), 0..3),
+    )
+        .prop_map(|(status, message, errors, warnings)| {
+            let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
+            body.api_error = status.is_some();
+            body.reports_error = body.api_error || !errors.is_empty();
+            body.status = status;
+            body.message = message;
+            body.errors = errors;
+            body.warnings = warnings;
+            body
+        })
+}
+
+/// Asserts that `body` encodes and decodes back to itself in the given format.
+fn check(body: &DecodedBody, format: BodyFormat) {
+    let bytes = match format {
+        BodyFormat::Json => impact_codec::encode_json(body),
+        _ => impact_codec::encode_xml(body),
+    };
+    let decoded = impact_codec::decode_body(&bytes, None, None);
+    let mut expected = body.clone();
+    expected.format = format;
+    assert_eq!(
+        decoded,
+        expected,
+        "through {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+}
+
+/// Flips, inserts or deletes bytes of `bytes` at the given positions.
+fn mutate(mut bytes: Vec<u8>, edits: &[(u8, usize, u8)]) -> Vec<u8> {
+    for &(kind, at, byte) in edits {
+        let at = if bytes.is_empty() {
+            0
+        } else {
+            at % bytes.len()
+        };
+        match kind % 3 {
+            0 if !bytes.is_empty() => bytes[at] ^= byte | 1,
+            1 => bytes.insert(at, byte),
+            _ if !bytes.is_empty() => {
+                bytes.remove(at);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn envelopes_round_trip_in_json(body in envelope()) {
+        check(&body, BodyFormat::Json);
+    }
+
+    #[test]
+    fn envelopes_round_trip_in_xml(body in envelope()) {
+        check(&body, BodyFormat::Xml);
+    }
+
+    #[test]
+    fn conversion_bodies_round_trip_in_json(body in conversion()) {
+        check(&body, BodyFormat::Json);
+    }
+
+    #[test]
+    fn json_and_xml_give_one_model(body in envelope(), status in 100u16..600) {
+        let status = StatusCode::from_u16(status).ok();
+        let from_json = impact_codec::decode(&impact_codec::encode_json(&body), None, status);
+        let mut from_xml = impact_codec::decode(&impact_codec::encode_xml(&body), None, status);
+        prop_assert_eq!(from_xml.body.format, BodyFormat::Xml);
+        from_xml.body.format = BodyFormat::Json;
+        prop_assert_eq!(from_json, from_xml);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_classes_follow_the_status(
+        bytes in prop::collection::vec(any::<u8>(), 0..256),
+        status in prop::option::of(0u16..1000),
+    ) {
+        let status = status.and_then(|s| StatusCode::from_u16(s).ok());
+        let report = impact_codec::decode(&bytes, None, status);
+        let expected = match status {
+            Some(status) => ErrorClass::from_status(status.as_u16(), report.body.api_error),
+            None => ErrorClass::from_body(report.body.reports_error),
+        };
+        prop_assert_eq!(report.class, expected);
+        prop_assert_eq!(report.body.format, impact_codec::sniff(&bytes));
+        if let Some(excerpt) = &report.body.excerpt {
+            prop_assert!(excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES);
+        }
+        let _ = impact_codec::decode_page(&bytes, None);
+    }
+
+    #[test]
+    fn mutated_fixture_bodies_never_panic(
+        index in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6),
+        status in 100u16..600,
+    ) {
+        let bodies = fixture_bodies();
+        let body = &bodies[index.index(bodies.len())];
+        let bytes = mutate(body.bytes.clone(), &edits);
+        let status = StatusCode::from_u16(status).ok();
+        let report = impact_codec::decode(&bytes, body.content_type.as_deref(), status);
+        prop_assert_eq!(report.class, ErrorClass::from_status(status.map_or(0, StatusCode::as_u16), report.body.api_error));
+        let _ = impact_codec::decode_page(&bytes, None);
+        let _ = impact_codec::from_xml::<serde_json::Value>(&bytes);
+    }
+}
