@@ -610,4 +610,126 @@ mod tests {
         }
         assert_eq!(advice(200), "no need: nothing failed");
     }
+
+    mod properties {
+        use super::*;
+        use impact_errors::DecodedBody;
+        use proptest::prelude::*;
+
+        const FORMATS: [BodyFormat; 4] = [
+            BodyFormat::Empty,
+            BodyFormat::Json,
+            BodyFormat::Xml,
+            BodyFormat::Text,
+        ];
+        const SHAPES: [BodyShape; 7] = [
+            BodyShape::Envelope,
+            BodyShape::Conversion,
+            BodyShape::Success,
+            BodyShape::Problem,
+            BodyShape::Spring,
+            BodyShape::Unstructured,
+            BodyShape::Empty,
+        ];
+
+        /// Any text, control characters and line ends included, sometimes long.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[\\x00-\\x1f\\x7f-\\u{9f} a-z\\u{e9}\\u{1f600}]{0,40}",
+                (any::<char>(), 0usize..5_000).prop_map(|(c, n)| c.to_string().repeat(n)),
+            ]
+        }
+
+        fn field_error() -> impl Strategy<Value = FieldError> {
+            (
+                proptest::option::of(text()),
+                text(),
+                proptest::option::of(text()),
+            )
+                .prop_map(|(field, message, level)| FieldError::new(field, message, level))
+        }
+
+        fn report() -> impl Strategy<Value = Report> {
+            (
+                proptest::option::of(100u16..=999),
+                0..FORMATS.len(),
+                0..SHAPES.len(),
+                (proptest::option::of(text()), proptest::option::of(text())),
+                proptest::option::of(text()),
+                proptest::collection::vec(field_error(), 0..60),
+                proptest::collection::vec(field_error(), 0..3),
+                (any::<bool>(), any::<bool>()),
+            )
+                .prop_map(
+                    |(
+                        status,
+                        format,
+                        shape,
+                        (own_status, message),
+                        excerpt,
+                        errors,
+                        warnings,
+                        flags,
+                    )| {
+                        let mut body = DecodedBody::new(FORMATS[format], SHAPES[shape]);
+                        body.status = own_status;
+                        body.message = message;
+                        body.excerpt = excerpt;
+                        body.errors = errors;
+                        body.warnings = warnings;
+                        (body.api_error, body.reports_error) = flags;
+                        Report::new(
+                            status.and_then(|code| StatusCode::from_u16(code).ok()),
+                            body,
+                        )
+                    },
+                )
+        }
+
+        /// Checks that the human report is safe for a terminal and bounded, and that the JSON
+        /// report carries every value exactly.
+        fn check(report: &Report, expect_max_line_chars: usize) {
+            let input = InputInfo {
+                bytes_read: 1_000,
+                truncated: false,
+                content_type: Some("application/json"),
+            };
+            let text = render_human(report, &input);
+            for line in text.lines() {
+                assert!(!line.chars().any(char::is_control), "{line:?}");
+                assert!(
+                    line.chars().count() <= expect_max_line_chars,
+                    "{} chars",
+                    line.chars().count()
+                );
+            }
+            assert!(text.lines().count() <= 2 * ERRORS_MAX_SHOWN + EXCERPT_MAX_LINES + 12);
+
+            let json: serde_json::Value =
+                serde_json::from_str(&ReportJson::new(report).to_line()).expect("valid JSON");
+            let body = &report.body;
+            assert_eq!(json["message"].as_str(), body.message.as_deref());
+            assert_eq!(json["status"].as_str(), body.status.as_deref());
+            assert_eq!(json["is_error"].as_bool(), Some(report.is_error()));
+            assert_eq!(json["retryable"].as_bool(), Some(report.retryable()));
+            let errors = json["errors"].as_array().expect("errors is an array");
+            assert_eq!(errors.len(), body.errors.len());
+            for (got, want) in errors.iter().zip(&body.errors) {
+                assert_eq!(got["field"].as_str(), want.field.as_deref());
+                assert_eq!(got["message"].as_str(), Some(want.message.as_str()));
+                assert_eq!(got["level"].as_str(), want.level.as_deref());
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn reports_are_safe_bounded_and_exact(report in report()) {
+                // An escaped control character takes at most 6 characters (`\u{9f}`), and a
+                // field error line holds a field, a message and a level of FIELD_MAX_CHARS each.
+                let max_line = LABEL_WIDTH + 6 * (MESSAGE_MAX_CHARS.max(3 * FIELD_MAX_CHARS)) + 200;
+                check(&report, max_line);
+            }
+        }
+    }
 }

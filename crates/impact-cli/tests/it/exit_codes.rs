@@ -103,6 +103,13 @@ fn usage_errors_exit_2() {
     check(&["explain", "--status", "-5"], b"", 2, None);
     check(&["explain", "--status", "4O4"], b"", 2, None);
     check(&["explain", "a.json", "b.json"], b"", 2, None);
+    check(
+        &["explain", "--status", "400", "--status", "500"],
+        b"",
+        2,
+        None,
+    );
+    check(&["explain", "--json=yes"], b"", 2, None);
 }
 
 #[test]
@@ -133,4 +140,37 @@ fn help_and_version_exit_0() {
         assert_eq!(run.code, 0, "{args:?}");
         assert!(!run.stdout.is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    // The reader closes the pipe before the report is written: the binary must neither
+    // panic nor complain (exit 0, empty stderr).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impact"))
+        .args(["explain", "--status", "400"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the impact binary starts");
+    drop(child.stdout.take());
+    let body = br#"{"Status":"ERROR","Message":"Validation Failed"}"#;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin.write_all(body).expect("the body is written");
+    }
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr is read");
+    let status = child.wait().expect("the binary finishes");
+    assert_eq!(status.code(), Some(0), "stderr {stderr}");
+    assert_eq!(stderr, "");
 }
