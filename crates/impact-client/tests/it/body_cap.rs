@@ -33,10 +33,7 @@ async fn counting_relay(server: &MockServer) -> (String, Arc<AtomicU64>) {
                     let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
                 });
                 let mut buffer = vec![0_u8; 64 * 1024];
-                loop {
-                    let Ok(read) = from_server.read(&mut buffer).await else {
-                        break;
-                    };
+                while let Ok(read) = from_server.read(&mut buffer).await {
                     if read == 0 || to_client.write_all(&buffer[..read]).await.is_err() {
                         break;
                     }

@@ -11,8 +11,6 @@ mod requests;
 mod retry_matrix;
 mod transport;
 
-use std::time::Duration;
-
 use impact_client::{BudgetConfig, Client, ClientBuilder, RetryPolicy};
 use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, MockServer, Quota};
 
@@ -64,9 +62,4 @@ pub(crate) fn small_budget(retries: u32) -> BudgetConfig {
 /// The account-rooted path of a resource.
 pub(crate) fn account_path(rest: &str) -> String {
     format!("/Mediapartners/{DEMO_ACCOUNT_SID}{rest}")
-}
-
-/// A virtual-time stopwatch.
-pub(crate) fn elapsed_since(start: tokio::time::Instant) -> Duration {
-    start.elapsed()
 }

@@ -60,14 +60,23 @@ fn check(label: &str, text: &str) {
 
 #[test]
 fn nothing_prints_the_token() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // A global subscriber, because tracing caches per-callsite interest process-wide: a scoped
+    // one would miss events whose callsites other tests registered first without a subscriber.
+    // The other tests' traces land in the same buffer, which only widens the check.
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    let capture = CAPTURE
+        .get_or_init(|| {
+            let capture = Capture::default();
+            let writer = capture.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+            capture
+        })
+        .clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -128,7 +137,6 @@ fn nothing_prints_the_token() {
         printed.push(format!("{refused:?} {refused}"));
         server.shutdown().await;
     });
-    drop(_guard);
     let trace = String::from_utf8_lossy(&capture.0.lock().expect("not poisoned")).into_owned();
     assert!(
         trace.contains("impact_call"),

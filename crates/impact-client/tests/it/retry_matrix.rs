@@ -5,7 +5,7 @@ use impact_client::{ErrorKind, Request};
 use impact_errors::ErrorClass;
 use impact_mock::{Fault, Misbehaviour, RequestMatch};
 
-use crate::{account_path, client, quiet_mock};
+use crate::{client, quiet_mock};
 
 #[derive(Debug, Clone, Copy)]
 enum Call {
