@@ -173,6 +173,14 @@ pub(crate) struct Top<'de> {
     errors_lower: Option<(Vec<FieldError>, bool)>,
     warnings: Option<Vec<FieldError>>,
     status_message: bool,
+    /// The keys of problem and Spring bodies, boxed so that the common envelope, which has
+    /// none of them, stays small and cheap to move.
+    lower: Option<Box<LowerKeys<'de>>>,
+}
+
+/// The lower-case keys of problem, Spring and conversion bodies.
+#[derive(Default)]
+struct LowerKeys<'de> {
     status_lower: Scalar<'de>,
     status_code: Scalar<'de>,
     title: Scalar<'de>,
@@ -220,13 +228,24 @@ impl<'de> Visitor<'de> for TopVisitor {
                 TopKey::StatusMessage => {
                     top.status_message = map.next_value::<Scalar<'de>>()?.is_present()
                 }
-                TopKey::StatusLower => top.status_lower = map.next_value()?,
-                TopKey::StatusCode => top.status_code = map.next_value()?,
-                TopKey::Title => top.title = map.next_value()?,
-                TopKey::Detail => top.detail = map.next_value()?,
-                TopKey::MessageLower => top.message_lower = map.next_value()?,
-                TopKey::ErrorLower => top.error_lower = map.next_value()?,
-                TopKey::Timestamp => top.timestamp = map.next_value::<Scalar<'de>>()?.is_present(),
+                TopKey::StatusLower => {
+                    top.lower.get_or_insert_default().status_lower = map.next_value()?
+                }
+                TopKey::StatusCode => {
+                    top.lower.get_or_insert_default().status_code = map.next_value()?
+                }
+                TopKey::Title => top.lower.get_or_insert_default().title = map.next_value()?,
+                TopKey::Detail => top.lower.get_or_insert_default().detail = map.next_value()?,
+                TopKey::MessageLower => {
+                    top.lower.get_or_insert_default().message_lower = map.next_value()?
+                }
+                TopKey::ErrorLower => {
+                    top.lower.get_or_insert_default().error_lower = map.next_value()?
+                }
+                TopKey::Timestamp => {
+                    top.lower.get_or_insert_default().timestamp =
+                        map.next_value::<Scalar<'de>>()?.is_present()
+                }
                 TopKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -319,11 +338,11 @@ impl<'de> Visitor<'de> for ErrorsSeed {
                 ItemKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                key => direct.set(key, map.next_value()?),
+                key => direct.set(key, map.next_value()?, self.lower),
             }
         }
         if direct.any {
-            items.insert(0, direct.finish(self.lower));
+            items.insert(0, direct.finish());
         }
         Ok(Some((items, false)))
     }
@@ -410,42 +429,38 @@ impl<'de> de::Deserialize<'de> for ItemKey {
     }
 }
 
-/// The parts of one error item as read, in both key cases; the preferred case wins.
+/// The parts of one error item as read (field, message, level). A key in the preferred case
+/// (`field` for conversion bodies, `Field` for envelopes) wins over the other case.
 #[derive(Default)]
 struct ItemParts {
     any: bool,
-    parts: [Option<String>; 6],
+    parts: [Option<String>; 3],
+    /// Which parts were set from a key in the preferred case.
+    preferred: [bool; 3],
 }
 
 impl ItemParts {
-    fn set(&mut self, key: ItemKey, value: Scalar<'_>) {
-        let slot = match key {
-            ItemKey::FieldUpper => 0,
-            ItemKey::FieldLower => 1,
-            ItemKey::MessageUpper => 2,
-            ItemKey::MessageLower => 3,
-            ItemKey::LevelUpper => 4,
-            ItemKey::LevelLower => 5,
+    fn set(&mut self, key: ItemKey, value: Scalar<'_>, lower: bool) {
+        let (slot, is_lower) = match key {
+            ItemKey::FieldUpper => (0, false),
+            ItemKey::FieldLower => (0, true),
+            ItemKey::MessageUpper => (1, false),
+            ItemKey::MessageLower => (1, true),
+            ItemKey::LevelUpper => (2, false),
+            ItemKey::LevelLower => (2, true),
             ItemKey::Error | ItemKey::Other => return,
         };
         self.any = true;
-        self.parts[slot] = value.into_text();
+        let preferred = is_lower == lower;
+        if preferred || !self.preferred[slot] {
+            self.parts[slot] = value.into_text();
+            self.preferred[slot] = preferred;
+        }
     }
 
-    fn finish(self, lower: bool) -> FieldError {
-        let [field_u, field_l, message_u, message_l, level_u, level_l] = self.parts;
-        let pick = |upper: Option<String>, lower_case: Option<String>| {
-            if lower {
-                lower_case.or(upper)
-            } else {
-                upper.or(lower_case)
-            }
-        };
-        FieldError::new(
-            pick(field_u, field_l),
-            pick(message_u, message_l).unwrap_or_default(),
-            pick(level_u, level_l),
-        )
+    fn finish(self) -> FieldError {
+        let [field, message, level] = self.parts;
+        FieldError::new(field, message.unwrap_or_default(), level)
     }
 }
 
@@ -489,10 +504,10 @@ impl<'de> Visitor<'de> for ScalarOrItem {
                 ItemKey::Error | ItemKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                key => parts.set(key, map.next_value()?),
+                key => parts.set(key, map.next_value()?, self.lower),
             }
         }
-        Ok(ItemOrScalar::Item(parts.finish(self.lower)))
+        Ok(ItemOrScalar::Item(parts.finish()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         ScalarVisitor.visit_seq(seq).map(ItemOrScalar::Scalar)
@@ -546,12 +561,13 @@ pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
     let has_errors_lower = top.errors_lower.is_some();
     let api_error = status_is_error && (has_message_upper || has_errors_upper || has_errors_lower);
     let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
+    let lower = top.lower.map(|boxed| *boxed).unwrap_or_default();
 
     let mut body;
     if errors_lower_is_array && !has_errors_upper && !has_message_upper {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
         body.status = top.status_upper.into_text();
-        body.message = top.message_lower.into_text();
+        body.message = lower.message_lower.into_text();
         body.errors = top.errors_lower.map(|(items, _)| items).unwrap_or_default();
         body.reports_error = api_error || !body.errors.is_empty();
     } else if (has_errors_upper
@@ -569,29 +585,32 @@ pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
         body.status = top.status_upper.into_text();
         body.message = top.message_upper.into_text();
         body.reports_error = api_error;
-    } else if top.status_lower.as_str().is_some() && (top.error_lower.is_present() || top.timestamp)
+    } else if lower.status_lower.as_str().is_some()
+        && (lower.error_lower.is_present() || lower.timestamp)
     {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Spring);
-        body.status = top.status_lower.into_text();
-        body.message = top
+        body.status = lower.status_lower.into_text();
+        body.message = lower
             .message_lower
             .into_text()
-            .or_else(|| top.error_lower.into_text());
+            .or_else(|| lower.error_lower.into_text());
         body.reports_error = true;
-    } else if (top.status_lower.is_number() || top.status_code.is_number())
-        && (top.title.is_present() || top.detail.is_present() || top.message_lower.is_present())
+    } else if (lower.status_lower.is_number() || lower.status_code.is_number())
+        && (lower.title.is_present()
+            || lower.detail.is_present()
+            || lower.message_lower.is_present())
     {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Problem);
-        body.status = if top.status_lower.is_number() {
-            top.status_lower.into_text()
+        body.status = if lower.status_lower.is_number() {
+            lower.status_lower.into_text()
         } else {
-            top.status_code.into_text()
+            lower.status_code.into_text()
         };
-        body.message = top
+        body.message = lower
             .title
             .into_text()
-            .or_else(|| top.detail.into_text())
-            .or_else(|| top.message_lower.into_text());
+            .or_else(|| lower.detail.into_text())
+            .or_else(|| lower.message_lower.into_text());
         body.reports_error = true;
     } else {
         return None;
