@@ -18,17 +18,13 @@ pub(crate) enum Exit {
     /// body held).
     Success,
     /// 1: the API answered with an error, after any retries.
-    // Used by `impact api`, which lands later; the code is part of the contract already.
-    #[allow(dead_code)]
     ApiError,
     /// 2: a usage or configuration error: a bad flag or value, an unreadable input, missing
     /// credentials, a refused base URL.
     Usage,
     /// 3: a transport failure or a timeout.
-    #[allow(dead_code)]
     Transport,
     /// 4: rate limited beyond the allowed wait.
-    #[allow(dead_code)]
     RateLimited,
 }
 

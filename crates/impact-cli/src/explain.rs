@@ -115,7 +115,7 @@ pub(crate) fn run(args: ExplainArgs) -> Exit {
         line
     } else {
         let info = InputInfo {
-            bytes_read: input.bytes.len(),
+            bytes_read: Some(input.bytes.len()),
             truncated: input.truncated,
             content_type,
         };

@@ -1,4 +1,5 @@
-//! The `impact` command line: explains impact.com API answers (SPEC 6).
+//! The `impact` command line: explains impact.com API answers, calls the APIs, runs the mock
+//! and the demo (SPEC 6).
 //!
 //! This file only parses the command line and dispatches; each subcommand lives in its own
 //! module, and the exit codes every subcommand shares are defined in [`exit`]. Reports go to
@@ -7,10 +8,17 @@
 //! ```text
 //! impact explain body.json --status 400
 //! impact explain - --status 200 --content-type application/xml --json < body.xml
+//! impact api /Campaigns --paginate
+//! impact mock
+//! impact demo
 //! ```
 
+mod api;
+mod demo;
 mod exit;
 mod explain;
+mod logging;
+mod mock;
 mod report;
 
 use std::process::ExitCode;
@@ -19,7 +27,8 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
 
-/// Explain impact.com API answers: what failed, whether to retry, which fields to fix.
+/// Call the impact.com APIs and explain their answers: what failed, whether to retry, which
+/// fields to fix.
 ///
 /// Exit codes: 0 success; 1 the API answered with an error; 2 usage or configuration error;
 /// 3 transport failure or timeout; 4 rate limited beyond the allowed wait.
@@ -37,6 +46,15 @@ enum Command {
     /// whether it is worth retrying, which fields are wrong. Exits 0 whenever a report was
     /// printed, whatever the body held.
     Explain(explain::ExplainArgs),
+    /// Call the API (credentials from IMPACT_ACCOUNT_SID and IMPACT_AUTH_TOKEN) with retries,
+    /// backoff and rate-limit handling; print the body, or every item with --paginate.
+    Api(api::ApiArgs),
+    /// Run the loopback mock of the API in the foreground; the first stdout line is its base
+    /// URL. Serves until interrupted.
+    Mock(mock::MockArgs),
+    /// Walk through every error class against an in-process mock with the real client,
+    /// showing what the server did and what the client decided and why.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +63,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit: Exit = match cli.command {
         Command::Explain(args) => explain::run(args),
+        Command::Api(args) => api::run(args),
+        Command::Mock(args) => mock::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     exit.into()
 }

@@ -107,8 +107,9 @@ const EXCERPT_LINE_CHARS: usize = 76;
 /// Where the body came from and how much of it was read, for the human report's last lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct InputInfo<'a> {
-    /// How many bytes were explained.
-    pub(crate) bytes_read: usize,
+    /// How many bytes were explained, when known (`impact api` sees only the decoded report
+    /// of a failed call, not its length).
+    pub(crate) bytes_read: Option<usize>,
     /// Whether the input went on beyond what was read.
     pub(crate) truncated: bool,
     /// The Content-Type given as a hint, if any.
@@ -281,7 +282,9 @@ fn describe_body(report: &Report, input: &InputInfo<'_>) -> String {
     if let Some(status) = body.status.as_deref() {
         let _ = write!(text, ", status {:?}", one_line(status, FIELD_MAX_CHARS));
     }
-    let bytes = input.bytes_read;
+    let Some(bytes) = input.bytes_read else {
+        return text;
+    };
     let unit = if bytes == 1 { "byte" } else { "bytes" };
     if input.truncated {
         let _ = write!(
@@ -481,7 +484,7 @@ mod tests {
         let report = Report::new(status, body);
         assert_eq!(ReportJson::new(&report).to_line(), expect_json);
         let input = InputInfo {
-            bytes_read: 42,
+            bytes_read: Some(42),
             truncated: false,
             content_type: Some("application/json"),
         };
@@ -558,7 +561,7 @@ mod tests {
         }
         let report = Report::new(StatusCode::from_u16(502).ok(), body);
         let input = InputInfo {
-            bytes_read: 10_000,
+            bytes_read: Some(10_000),
             truncated: true,
             content_type: None,
         };
@@ -691,7 +694,7 @@ mod tests {
         /// report carries every value exactly.
         fn check(report: &Report, expect_max_line_chars: usize) {
             let input = InputInfo {
-                bytes_read: 1_000,
+                bytes_read: Some(1_000),
                 truncated: false,
                 content_type: Some("application/json"),
             };
