@@ -1,9 +1,12 @@
 //! Runs the built `impact` binary as a user would: exit codes, the `--json` report, the text
-//! for a person, and hostile inputs.
+//! for a person, hostile inputs, `impact api` against the in-process mock, `impact mock` and
+//! `impact demo`.
 
+mod api;
 mod exit_codes;
 mod fixtures;
 mod hostile;
+mod mock_and_demo;
 mod snapshots;
 
 use std::io::Write;
@@ -20,8 +23,30 @@ pub(crate) struct Run {
 
 /// Runs `impact` with `args`, feeding `stdin`, and waits for it.
 pub(crate) fn impact(args: &[&str], stdin: &[u8]) -> Run {
+    impact_with_env(args, stdin, &[])
+}
+
+/// Runs `impact` with `args` and exactly these `IMPACT_*` and `RUST_LOG` variables (any the
+/// test process has are removed, so that a developer's own credentials never leak into a
+/// test), feeding `stdin`, and waits for it.
+pub(crate) fn impact_with_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impact"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_impact"));
+    for name in [
+        "IMPACT_ACCOUNT_SID",
+        "IMPACT_AUTH_TOKEN",
+        "RUST_LOG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

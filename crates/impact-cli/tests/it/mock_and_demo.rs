@@ -1,0 +1,116 @@
+//! `impact mock` (its first stdout line is the base URL, then it serves) and `impact demo`
+//! (runs every step and ends within 30 seconds).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN};
+
+use crate::{Run, impact_with_env};
+
+/// Checks a run's exit code and that stdout holds every expected text.
+fn check(run: &Run, expect_code: i32, expect_texts: &[&str]) {
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.code, expect_code,
+        "stdout: {stdout}\nstderr: {}",
+        run.stderr
+    );
+    for text in expect_texts {
+        assert!(stdout.contains(text), "{text:?} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn demo_walks_every_error_class_within_30_seconds() {
+    let run = impact_with_env(&["demo"], b"", &[]);
+    assert!(
+        run.elapsed < Duration::from_secs(30),
+        "the demo took {:?}",
+        run.elapsed
+    );
+    check(
+        &run,
+        0,
+        &[
+            "400 Bad Request",
+            "fields to fix  CampaignId: Not a numeric value",
+            "401 Unauthorized",
+            "spring shape",
+            "404 Not Found",
+            "405 Method Not Allowed",
+            "409 Conflict",
+            "retry in",
+            "too_many_requests -> retry in",
+            "the server asks for a longer wait than allowed; fail fast",
+            "from pacing: the last answer said Remaining: 0",
+            "rate_limited after 0 attempts",
+            "-> 504 Gateway Timeout (scripted)",
+            "success after 5 attempts",
+            "a POST that may have been processed is not sent again",
+            "error_in_body",
+            "timeout after 2 attempts",
+            "broken_body -> retry in",
+            "| 502 Bad Gateway",
+            "xml, envelope shape",
+            "page 3: 5 items",
+            "45 items in",
+            "impact demo: 18 steps in",
+        ],
+    );
+    // The demo's account is the public one of the mock, yet its Basic credentials (base64 of
+    // "IRmock..." starts with "SVJtb2Nr") must not be printed: the demo shows decisions, not
+    // headers.
+    assert!(!String::from_utf8_lossy(&run.stdout).contains("SVJtb2Nr"));
+    assert!(!run.stderr.contains("SVJtb2Nr"));
+}
+
+#[test]
+fn mock_prints_its_base_url_first_then_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impact"))
+        .args(["mock"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("impact mock starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("the first line arrives");
+    let url = first.trim().to_owned();
+    let served = std::panic::catch_unwind(|| {
+        assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+        let run = impact_with_env(
+            &["api", "/Campaigns/1000", "--base-url", &url],
+            b"",
+            &[
+                ("IMPACT_ACCOUNT_SID", DEMO_ACCOUNT_SID),
+                ("IMPACT_AUTH_TOKEN", DEMO_AUTH_TOKEN),
+            ],
+        );
+        check(&run, 0, &["\"Id\":\"1000\""]);
+    });
+    // The mock serves until interrupted; this test interrupts it.
+    child.kill().expect("the mock can be stopped");
+    let output = child.wait_with_output().expect("the mock ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if let Err(panic) = served {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stderr.contains(DEMO_ACCOUNT_SID), "{stderr}");
+}
+
+#[test]
+fn mock_refuses_a_public_address() {
+    let run = impact_with_env(&["mock", "--addr", "0.0.0.0:0"], b"", &[]);
+    check(&run, 2, &[]);
+    assert!(
+        run.stderr.contains("not a loopback address"),
+        "{}",
+        run.stderr
+    );
+}
