@@ -3,7 +3,10 @@
 //! - `cargo xtask fixtures [--check]`: regenerate `fixtures/` from the declared table of cases,
 //!   or fail when what is committed is stale or orphaned.
 //! - `cargo xtask simulate [--json]`: the deterministic retry-policy simulator (SPEC 7).
+//! - `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, measured in a
+//!   release build.
 
+mod bench;
 mod fixtures;
 mod simulate;
 
@@ -15,6 +18,7 @@ usage: cargo xtask <command>
 commands:
   fixtures [--check]   regenerate fixtures/ from the table of cases (--check: fail if stale)
   simulate [--json]    run the retry-policy simulator (contention, outage, rate limit)
+  bench [--quick] [--json]  measure the SPEC 7 figures in a release build (see BENCHMARKS.md)
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
     let result = match command {
         "fixtures" => fixtures::run(rest),
         "simulate" => simulate::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

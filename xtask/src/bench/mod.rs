@@ -1,0 +1,286 @@
+//! `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, each side
+//! interleaved with its baseline in one run (see `BENCHMARKS.md`).
+//!
+//! `cargo xtask` runs xtask in the dev profile, where timings mean nothing. So this command
+//! builds xtask in release mode with the `bench` feature and runs that binary with
+//! `bench --measure`; the release binary starts the children it needs from itself (the mock
+//! server, one process per memory measurement) and the allocation probe binary.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+
+use crate::project_root;
+
+#[cfg(feature = "bench")]
+mod client;
+#[cfg(feature = "bench")]
+mod codec;
+#[cfg(feature = "bench")]
+mod report;
+#[cfg(feature = "bench")]
+mod retry;
+#[cfg(feature = "bench")]
+mod retry_case;
+#[cfg(feature = "bench")]
+mod stats;
+
+/// The flags a user may pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Flags {
+    quick: bool,
+    json: bool,
+}
+
+fn parse_flags(args: &[String]) -> Result<Flags, String> {
+    let mut flags = Flags::default();
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => flags.quick = true,
+            "--json" => flags.json = true,
+            other => return Err(format!("bench: unknown argument {other:?}")),
+        }
+    }
+    Ok(flags)
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("--measure") => measure_entry(&args[1..]),
+        Some("--serve-mock") => serve_mock_entry(),
+        Some("--rss-child") => rss_child_entry(&args[1..]),
+        _ => launch(parse_flags(args)?),
+    }
+}
+
+#[cfg(feature = "bench")]
+fn measure_entry(args: &[String]) -> Result<(), String> {
+    let (probe, rest) = match args {
+        [flag, probe, rest @ ..] if flag == "--probe" => (PathBuf::from(probe), rest),
+        _ => return Err("bench --measure needs --probe PATH first".to_owned()),
+    };
+    measure(parse_flags(rest)?, &probe)
+}
+
+#[cfg(feature = "bench")]
+fn serve_mock_entry() -> Result<(), String> {
+    client::serve_mock()
+}
+
+#[cfg(feature = "bench")]
+fn rss_child_entry(args: &[String]) -> Result<(), String> {
+    client::rss_child(args)
+}
+
+#[cfg(not(feature = "bench"))]
+fn measure_entry(_: &[String]) -> Result<(), String> {
+    Err(NOT_BUILT.to_owned())
+}
+
+#[cfg(not(feature = "bench"))]
+fn serve_mock_entry() -> Result<(), String> {
+    Err(NOT_BUILT.to_owned())
+}
+
+#[cfg(not(feature = "bench"))]
+fn rss_child_entry(_: &[String]) -> Result<(), String> {
+    Err(NOT_BUILT.to_owned())
+}
+
+#[cfg(not(feature = "bench"))]
+const NOT_BUILT: &str = "this xtask was built without the bench feature: run `cargo xtask bench`";
+
+/// Builds the release binaries and runs the measurement, passing stdout through untouched so
+/// that `--json` prints exactly one object.
+fn launch(flags: Flags) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("bench: building xtask in release mode (the first build takes a few minutes)");
+    let output = Command::new(&cargo)
+        .current_dir(project_root())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "xtask",
+            "--features",
+            "bench",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    check_status("cargo build --release", output.status)?;
+    let messages = String::from_utf8_lossy(&output.stdout);
+    let main_exe = executable(&messages, "xtask")?;
+    let probe_exe = executable(&messages, "xtask-bench-allocs")?;
+    let mut command = Command::new(&main_exe);
+    command
+        .args(["bench", "--measure", "--probe"])
+        .arg(&probe_exe);
+    if flags.quick {
+        command.arg("--quick");
+    }
+    if flags.json {
+        command.arg("--json");
+    }
+    let status = command
+        .current_dir(project_root())
+        .status()
+        .map_err(|error| format!("cannot run {}: {error}", main_exe.display()))?;
+    check_status("the release benchmark", status)
+}
+
+fn check_status(what: &str, status: ExitStatus) -> Result<(), String> {
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// The executable cargo built for binary target `name`, from its JSON build messages.
+fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter(|message| message["target"]["name"] == name)
+        .filter(|message| {
+            message["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bin"))
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| format!("cargo did not report the {name} executable"))
+}
+
+/// How much of everything a run does.
+#[cfg(feature = "bench")]
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Repetitions of each side of a timing comparison.
+    pairs: usize,
+    /// Length of one repetition of a decode or decision timing.
+    repetition: std::time::Duration,
+    /// Repetitions of each side of the client throughput comparison.
+    client_pairs: usize,
+    /// Length of one throughput repetition.
+    client_repetition: std::time::Duration,
+    /// Fresh child processes of each kind for the memory figure.
+    memory_pairs: usize,
+}
+
+#[cfg(feature = "bench")]
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        use std::time::Duration;
+        if quick {
+            Plan {
+                pairs: 5,
+                repetition: Duration::from_millis(60),
+                client_pairs: 5,
+                client_repetition: Duration::from_millis(800),
+                memory_pairs: 5,
+            }
+        } else {
+            Plan {
+                pairs: 15,
+                repetition: Duration::from_millis(150),
+                client_pairs: 11,
+                client_repetition: Duration::from_secs(2),
+                memory_pairs: 7,
+            }
+        }
+    }
+}
+
+/// The measurement proper, in the release binary.
+#[cfg(feature = "bench")]
+fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
+    let plan = Plan::new(flags.quick);
+    let started = std::time::Instant::now();
+    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
+    let progress = |what: &str| eprintln!("bench: {what} ({:.0?} so far)", started.elapsed());
+
+    progress("codec");
+    let codec = codec::run(
+        codec::Plan {
+            pairs: plan.pairs,
+            repetition: plan.repetition,
+        },
+        &project_root().join("fixtures"),
+    )?;
+    progress("retry");
+    let retry = retry::run(plan.pairs, plan.repetition, probe)?;
+    progress("client throughput");
+    let mock = client::MockProcess::spawn(&exe)?;
+    let throughput = client::throughput(&mock.base_url, plan.client_pairs, plan.client_repetition)?;
+    progress("client memory");
+    let memory = client::memory(&exe, &mock.base_url, plan.memory_pairs)?;
+    drop(mock);
+    progress("done");
+
+    let figures = report::Figures {
+        quick: flags.quick,
+        codec,
+        retry,
+        throughput,
+        memory,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if flags.json {
+        println!("{}", figures.json());
+    } else {
+        print!("{}", figures.table());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &[&str], expect: Result<Flags, ()>) {
+        let args: Vec<String> = input.iter().map(|arg| (*arg).to_owned()).collect();
+        assert_eq!(parse_flags(&args).map_err(|_| ()), expect, "{input:?}");
+    }
+
+    #[test]
+    fn flags() {
+        check(&[], Ok(Flags::default()));
+        check(
+            &["--quick", "--json"],
+            Ok(Flags {
+                quick: true,
+                json: true,
+            }),
+        );
+        check(
+            &["--json"],
+            Ok(Flags {
+                quick: false,
+                json: true,
+            }),
+        );
+        check(&["--fast"], Err(()));
+    }
+
+    #[test]
+    fn executables_are_found_in_cargo_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"xtask","kind":["bin"]},"executable":"/t/release/xtask"}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"executable":null}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+            "\n",
+        );
+        assert_eq!(
+            executable(messages, "xtask"),
+            Ok(PathBuf::from("/t/release/xtask"))
+        );
+        assert!(executable(messages, "xtask-bench-allocs").is_err());
+        assert!(executable("not json\n", "xtask").is_err());
+    }
+}

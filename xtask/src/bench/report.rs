@@ -1,0 +1,212 @@
+//! The figures of one run, as the readable table or the one-line JSON object of `--json`,
+//! each set against its goal from SPEC 7.
+
+use std::fmt::Write as _;
+
+use super::client::{CONCURRENCY, MemoryFigures, ThroughputFigures};
+use super::codec::CodecFigures;
+use super::retry::RetryFigures;
+
+/// The error-body cap of impact-client's defaults, in MiB.
+const ERROR_BODY_CAP_MIB: f64 = impact_client::DEFAULT_ERROR_BODY_CAP as f64 / (1024.0 * 1024.0);
+/// SPEC 7's allowance on top of the cap for the memory figure, in MiB.
+const MEMORY_SLACK_MIB: f64 = 8.0;
+
+/// Everything one run measured.
+pub(crate) struct Figures {
+    pub(crate) quick: bool,
+    pub(crate) codec: CodecFigures,
+    pub(crate) retry: RetryFigures,
+    pub(crate) throughput: ThroughputFigures,
+    pub(crate) memory: MemoryFigures,
+    pub(crate) seconds: f64,
+}
+
+/// A goal and whether a figure meets it.
+#[derive(Debug, Clone, Copy)]
+enum Goal {
+    AtMost(f64),
+    Below(f64),
+    AtLeast(f64),
+    Record,
+}
+
+impl Goal {
+    fn met(self, value: f64) -> Option<bool> {
+        match self {
+            Goal::AtMost(bound) => Some(value <= bound),
+            Goal::Below(bound) => Some(value < bound),
+            Goal::AtLeast(bound) => Some(value >= bound),
+            Goal::Record => None,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Goal::AtMost(bound) => format!("<= {bound}"),
+            Goal::Below(bound) => format!("< {bound}"),
+            Goal::AtLeast(bound) => format!(">= {bound}"),
+            Goal::Record => "(record)".to_owned(),
+        }
+    }
+}
+
+/// One line of the table.
+struct Row {
+    figure: String,
+    ours: String,
+    baseline: String,
+    value: f64,
+    goal: Goal,
+}
+
+impl Figures {
+    fn memory_delta(&self) -> f64 {
+        self.memory.huge_median() - self.memory.tiny_median()
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        let codec = &self.codec;
+        let retry = &self.retry;
+        let rps = &self.throughput.rps;
+        let memory_bound = ERROR_BODY_CAP_MIB + MEMORY_SLACK_MIB;
+        vec![
+            Row {
+                figure: "codec.json_decode_ratio".to_owned(),
+                ours: format!("{:.0} ns", codec.json.ours_median()),
+                baseline: format!("{:.0} ns serde_json", codec.json.baseline_median()),
+                value: codec.json.ratio_median(),
+                goal: Goal::AtMost(1.2),
+            },
+            Row {
+                figure: "codec.xml_decode_ratio".to_owned(),
+                ours: format!("{:.0} ns", codec.xml.ours_median()),
+                baseline: format!("{:.0} ns quick-xml serde", codec.xml.baseline_median()),
+                value: codec.xml.ratio_median(),
+                goal: Goal::AtMost(1.2),
+            },
+            Row {
+                figure: "codec.mixed_decode_mib_s".to_owned(),
+                ours: format!(
+                    "{} bodies, {} bytes",
+                    codec.corpus_files, codec.corpus_bytes
+                ),
+                baseline: "-".to_owned(),
+                value: codec.mixed_median(),
+                goal: Goal::Record,
+            },
+            Row {
+                figure: "retry.decision_ns".to_owned(),
+                ours: format!("429 hint path {:.1} ns", retry.hint_median()),
+                baseline: "-".to_owned(),
+                value: retry.backoff_median(),
+                goal: Goal::Below(1000.0),
+            },
+            Row {
+                figure: "retry.decision_allocs".to_owned(),
+                ours: format!("over {} decisions", retry.allocs_decisions),
+                baseline: "-".to_owned(),
+                value: retry.allocs_per_decision,
+                goal: Goal::AtMost(0.0),
+            },
+            Row {
+                figure: "client.rps_ratio".to_owned(),
+                ours: format!("{:.0} req/s", rps.ours_median()),
+                baseline: format!("{:.0} req/s reqwest", rps.baseline_median()),
+                value: rps.ratio_median(),
+                goal: Goal::AtLeast(0.95),
+            },
+            Row {
+                figure: "client.peak_rss_mib_100mib_body".to_owned(),
+                ours: "100 MiB error body".to_owned(),
+                baseline: format!("{:.1} MiB tiny body", self.memory.tiny_median()),
+                value: self.memory.huge_median(),
+                goal: Goal::Record,
+            },
+            Row {
+                figure: "client.peak_rss_mib_delta".to_owned(),
+                ours: "huge - tiny".to_owned(),
+                baseline: "-".to_owned(),
+                value: self.memory_delta(),
+                goal: Goal::AtMost((memory_bound * 1000.0).round() / 1000.0),
+            },
+        ]
+    }
+
+    /// The readable table: each side's median, the figure and its goal.
+    pub(crate) fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<34} {:>24} {:>28} {:>10} {:>10} {:>5}",
+            "figure", "ours (median)", "baseline (median)", "value", "goal", "met"
+        );
+        for row in self.rows() {
+            let met = match row.goal.met(row.value) {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "-",
+            };
+            let _ = writeln!(
+                out,
+                "{:<34} {:>24} {:>28} {:>10.3} {:>10} {:>5}",
+                row.figure,
+                row.ours,
+                row.baseline,
+                row.value,
+                row.goal.describe(),
+                met
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{} run in {:.0} s; ratios are medians of per-pair ratios (A B A B), {} pairs for \
+             decoding, {} for the client ({CONCURRENCY} requests in flight, {}-byte JSON page), \
+             {} fresh processes of each kind for memory.",
+            if self.quick { "quick" } else { "full" },
+            self.seconds,
+            self.codec.json.ours.len(),
+            self.throughput.rps.ours.len(),
+            self.throughput.body_bytes,
+            self.memory.huge_mib.len(),
+        );
+        out
+    }
+
+    /// One JSON object: every figure of SPEC 7 under its dotted key, and the sides' medians.
+    pub(crate) fn json(&self) -> String {
+        let codec = &self.codec;
+        let rps = &self.throughput.rps;
+        let numbers = [
+            ("codec.json_decode_ratio", codec.json.ratio_median()),
+            ("codec.json_decode_ns", codec.json.ours_median()),
+            ("codec.json_serde_ns", codec.json.baseline_median()),
+            ("codec.xml_decode_ratio", codec.xml.ratio_median()),
+            ("codec.xml_decode_ns", codec.xml.ours_median()),
+            ("codec.xml_quick_xml_ns", codec.xml.baseline_median()),
+            ("codec.mixed_decode_mib_s", codec.mixed_median()),
+            ("retry.decision_ns", self.retry.backoff_median()),
+            ("retry.decision_hint_ns", self.retry.hint_median()),
+            ("retry.decision_allocs", self.retry.allocs_per_decision),
+            ("client.rps_ratio", rps.ratio_median()),
+            ("client.rps_impact_client", rps.ours_median()),
+            ("client.rps_reqwest", rps.baseline_median()),
+            ("client.peak_rss_mib_100mib_body", self.memory.huge_median()),
+            ("client.peak_rss_mib_baseline", self.memory.tiny_median()),
+            ("client.peak_rss_mib_delta", self.memory_delta()),
+            ("seconds", self.seconds),
+        ];
+        let mut object = serde_json::Map::new();
+        for (key, value) in numbers {
+            let rounded = (value * 10_000.0).round() / 10_000.0;
+            object.insert(key.to_owned(), serde_json::Value::from(rounded));
+        }
+        object.insert("quick".to_owned(), serde_json::Value::from(self.quick));
+        let goals_met = self
+            .rows()
+            .iter()
+            .all(|row| row.goal.met(row.value).unwrap_or(true));
+        object.insert("goals_met".to_owned(), serde_json::Value::from(goals_met));
+        serde_json::Value::Object(object).to_string()
+    }
+}

@@ -1,0 +1,144 @@
+//! Medians, calibration and the A B A B interleaving every comparison of the bench uses.
+
+use std::time::{Duration, Instant};
+
+/// The median of some samples (the upper middle one for an even count); `NaN` when empty.
+pub(crate) fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Both sides of an interleaved comparison: one sample per repetition of each side.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Paired {
+    pub(crate) ours: Vec<f64>,
+    pub(crate) baseline: Vec<f64>,
+}
+
+impl Paired {
+    /// Runs `pairs` repetitions of each side, alternating ours and the baseline (A B A B ...),
+    /// so that a slow phase of a noisy machine hits both sides alike.
+    pub(crate) fn interleave(
+        pairs: usize,
+        mut ours: impl FnMut() -> Result<f64, String>,
+        mut baseline: impl FnMut() -> Result<f64, String>,
+    ) -> Result<Paired, String> {
+        let mut paired = Paired::default();
+        for _ in 0..pairs {
+            paired.ours.push(ours()?);
+            paired.baseline.push(baseline()?);
+        }
+        Ok(paired)
+    }
+
+    /// The median of our samples.
+    pub(crate) fn ours_median(&self) -> f64 {
+        median(&self.ours)
+    }
+
+    /// The median of the baseline's samples.
+    pub(crate) fn baseline_median(&self) -> f64 {
+        median(&self.baseline)
+    }
+
+    /// The median of the per-pair ratios ours / baseline: each ratio compares two samples
+    /// taken back to back, which cancels slow drifts of the machine.
+    pub(crate) fn ratio_median(&self) -> f64 {
+        let ratios: Vec<f64> = self
+            .ours
+            .iter()
+            .zip(&self.baseline)
+            .map(|(ours, baseline)| ours / baseline)
+            .collect();
+        median(&ratios)
+    }
+}
+
+/// How many calls of `f` take about `target`: doubles the count until a batch takes at least
+/// a tenth of the target, then scales. Always at least one.
+pub(crate) fn calibrate(target: Duration, mut f: impl FnMut()) -> u64 {
+    let floor = target / 10;
+    let mut count: u64 = 1;
+    loop {
+        let started = Instant::now();
+        for _ in 0..count {
+            f();
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= floor || count >= 1 << 40 {
+            let per_call = elapsed.as_secs_f64() / count as f64;
+            let wanted = target.as_secs_f64() / per_call.max(1e-12);
+            return (wanted as u64).max(1);
+        }
+        count *= 2;
+    }
+}
+
+/// Nanoseconds per call of `f` over `iterations` calls.
+pub(crate) fn time_per_call_ns(iterations: u64, mut f: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    started.elapsed().as_nanos() as f64 / iterations.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(ours: &[f64], baseline: &[f64], expect: (f64, f64, f64)) {
+        let paired = Paired {
+            ours: ours.to_vec(),
+            baseline: baseline.to_vec(),
+        };
+        assert_eq!(
+            (
+                paired.ours_median(),
+                paired.baseline_median(),
+                paired.ratio_median()
+            ),
+            expect
+        );
+    }
+
+    #[test]
+    fn medians_and_the_median_of_ratios() {
+        check(&[1.0, 3.0, 2.0], &[2.0, 2.0, 2.0], (2.0, 2.0, 1.0));
+        // The median of ratios is not the ratio of medians: pairs are compared as taken.
+        check(&[10.0, 1.0, 4.0], &[5.0, 1.0, 8.0], (4.0, 5.0, 1.0));
+        check(&[2.0, 4.0], &[1.0, 1.0], (4.0, 1.0, 4.0));
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn interleaving_alternates_the_sides() {
+        let order = std::cell::RefCell::new(String::new());
+        let paired = Paired::interleave(
+            3,
+            || {
+                order.borrow_mut().push('A');
+                Ok(1.0)
+            },
+            || {
+                order.borrow_mut().push('B');
+                Ok(2.0)
+            },
+        )
+        .unwrap();
+        assert_eq!(order.into_inner(), "ABABAB");
+        assert_eq!(paired.ratio_median(), 0.5);
+    }
+
+    #[test]
+    fn calibration_scales_to_the_target() {
+        let mut calls = 0u64;
+        let count = calibrate(Duration::from_millis(20), || {
+            calls += 1;
+            std::thread::sleep(Duration::from_micros(200));
+        });
+        // About 100 calls of 200 µs make 20 ms; sleeping overshoots, so allow a wide band.
+        assert!((10..=150).contains(&count), "{count}");
+    }
+}
