@@ -339,7 +339,7 @@ impl Client {
                     return Err(error.with_attempts(plan.number).with_url(&shown_url));
                 }
                 AttemptEnd::Answered(raw) => {
-                    let rate = RateLimitInfo::from_header_map(&raw.headers);
+                    let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
                     let too_many = raw.status == StatusCode::TOO_MANY_REQUESTS;
                     let content_type = raw
                         .headers

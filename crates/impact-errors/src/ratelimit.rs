@@ -290,6 +290,41 @@ impl RateLimitInfo {
         )
     }
 
+    /// Like [`RateLimitInfo::from_headers`], for a response received at the Unix time
+    /// `received_at`: when a header repeats with a delay in one value and a Unix time in
+    /// another, the later instant is kept by that clock. Without it a time already past would
+    /// win over a delay, and a retry would go out sooner than the server asked.
+    ///
+    /// ```
+    /// use impact_errors::{RateLimitInfo, RetryAfter};
+    ///
+    /// let headers = [("Retry-After", &b"30"[..]), ("Retry-After", b"Sun, 06 Nov 1994 08:49:37 GMT")];
+    /// let info = RateLimitInfo::from_headers_at(headers, 1_764_072_000);
+    /// assert_eq!(info.retry_after, Some(RetryAfter::Delay(30)));
+    /// ```
+    pub fn from_headers_at<'a, I>(headers: I, received_at: u64) -> RateLimitInfo
+    where
+        I: IntoIterator<Item = (&'a str, &'a [u8])>,
+    {
+        let mut info = RateLimitInfo::default();
+        for (name, value) in headers {
+            let _ = info.record_with(name, value, received_at);
+        }
+        info
+    }
+
+    /// Reads the rate-limit headers of an `http::HeaderMap` received at the Unix time
+    /// `received_at` (see [`RateLimitInfo::from_headers_at`]).
+    #[cfg(feature = "http")]
+    pub fn from_header_map_at(headers: &http::HeaderMap, received_at: u64) -> RateLimitInfo {
+        RateLimitInfo::from_headers_at(
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            received_at,
+        )
+    }
+
     /// Whether `name` is one of the rate-limit headers this type reads (any letter case).
     pub fn is_rate_limit_header(name: &str) -> bool {
         field(name).is_some()
@@ -298,6 +333,26 @@ impl RateLimitInfo {
     /// Records one header. Returns `Ok(false)` for a name this type does not read, `Ok(true)`
     /// when the value was recorded, and the reason when the value was refused.
     pub fn record(&mut self, name: &str, value: &[u8]) -> Result<bool, HeaderValueError> {
+        // Without the time of receipt, instants are compared as if received at time zero.
+        self.record_with(name, value, 0)
+    }
+
+    /// [`RateLimitInfo::record`] for a response received at the Unix time `received_at`.
+    pub fn record_at(
+        &mut self,
+        name: &str,
+        value: &[u8],
+        received_at: u64,
+    ) -> Result<bool, HeaderValueError> {
+        self.record_with(name, value, received_at)
+    }
+
+    fn record_with(
+        &mut self,
+        name: &str,
+        value: &[u8],
+        received_at: u64,
+    ) -> Result<bool, HeaderValueError> {
         let Some(field) = field(name) else {
             return Ok(false);
         };
@@ -310,12 +365,14 @@ impl RateLimitInfo {
             }
             Field::Limit => min_into(&mut self.limit, parse_count(value, MAX_COUNT)?),
             Field::Remaining => min_into(&mut self.remaining, parse_count(value, MAX_COUNT)?),
-            Field::XReset => later_reset(&mut self.x_reset, Reset::parse(value)?),
-            Field::Reset => later_reset(&mut self.reset, Reset::parse(value)?),
+            Field::XReset => later_reset(&mut self.x_reset, Reset::parse(value)?, received_at),
+            Field::Reset => later_reset(&mut self.reset, Reset::parse(value)?, received_at),
             Field::RetryAfter => {
                 let parsed = RetryAfter::parse(value)?;
                 self.retry_after = Some(match self.retry_after {
-                    Some(previous) if previous.at(0) >= parsed.at(0) => previous,
+                    Some(previous) if previous.at(received_at) >= parsed.at(received_at) => {
+                        previous
+                    }
                     _ => parsed,
                 });
             }
@@ -393,11 +450,11 @@ fn min_into(slot: &mut Option<u64>, value: u64) {
     *slot = Some(slot.map_or(value, |previous| previous.min(value)));
 }
 
-fn later_reset(slot: &mut Option<Reset>, value: Reset) {
+fn later_reset(slot: &mut Option<Reset>, value: Reset, received_at: u64) {
     *slot = Some(match *slot {
-        // Delays and Unix times cannot be compared without the current time. Measured from
-        // zero, an absolute time (always above 10^9) is the later, which is the cautious choice.
-        Some(previous) if previous.at(0) >= value.at(0) => previous,
+        // Delays and Unix times are compared as instants from the time of receipt. Without it
+        // (`received_at` zero) an absolute time (always above 10^9) is the later.
+        Some(previous) if previous.at(received_at) >= value.at(received_at) => previous,
         _ => value,
     });
 }
