@@ -14,7 +14,7 @@ use crate::{builder, quiet_mock};
 const MIB: u64 = 1024 * 1024;
 
 /// A loopback TCP relay in front of the mock that counts the bytes it delivered to the client.
-async fn counting_relay(server: &MockServer) -> (String, Arc<AtomicU64>) {
+pub(crate) async fn counting_relay(server: &MockServer) -> (String, Arc<AtomicU64>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let addr = listener.local_addr().expect("an address");
     let upstream = server.addr();

@@ -3,6 +3,7 @@
 mod body_cap;
 mod budget;
 mod deadlines;
+mod faults;
 mod pacing;
 mod pagination;
 mod rate_limits;
