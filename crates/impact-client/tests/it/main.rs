@@ -4,6 +4,7 @@ mod body_cap;
 mod budget;
 mod deadlines;
 mod faults;
+mod load;
 mod pacing;
 mod pagination;
 mod rate_limits;
