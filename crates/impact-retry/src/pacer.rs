@@ -4,7 +4,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use impact_errors::RateLimitInfo;
+use impact_errors::{RateLimitInfo, RetryAfter};
 
 /// Rate-limit headers carry whole seconds, as a delay the server may have rounded down or as a
 /// Unix time compared with a clock read in whole seconds. Waiting one extra second makes sure
@@ -64,7 +64,8 @@ impl fmt::Display for Admission {
 /// Feed it every response's rate-limit headers with [`Pacer::observe`]; ask it before every
 /// attempt with [`Pacer::admit`]. While the last response said `Remaining: 0` for a limit, or
 /// answered 429, nothing is released before that limit's reset instant (plus one second,
-/// because the headers carry whole seconds). Times are [`Duration`]s since an origin the caller
+/// because the headers carry whole seconds) nor before a 429's `Retry-After` delay has passed
+/// (exactly: it is already relative to the response). Times are [`Duration`]s since an origin the caller
 /// chooses (a monotonic clock); the headers' Unix times are converted with the Unix time the
 /// caller passes beside it.
 ///
@@ -119,19 +120,29 @@ impl Pacer {
         now: Duration,
         unix_now: u64,
     ) {
+        // Unix times and whole-second reset delays get the margin; a `Retry-After` delay is
+        // the server's own word on how long to wait from now, so it is honoured exactly.
         let mut until_unix = info.exhausted_until(unix_now);
+        let mut exact_wait = None;
         if too_many_requests {
-            let hinted = [
-                info.retry_after.map(|hint| hint.at(unix_now)),
-                info.reset_at(unix_now),
-            ];
-            for candidate in hinted.into_iter().flatten() {
+            let hinted = match info.retry_after {
+                Some(RetryAfter::Delay(secs)) => {
+                    exact_wait = Some(Duration::from_secs(secs));
+                    None
+                }
+                Some(RetryAfter::At(epoch)) => Some(epoch),
+                None => None,
+            };
+            for candidate in [hinted, info.reset_at(unix_now)].into_iter().flatten() {
                 until_unix = Some(until_unix.map_or(candidate, |known| known.max(candidate)));
             }
         }
         if let Some(until_unix) = until_unix {
             let wait = Duration::from_secs(until_unix.saturating_sub(unix_now));
             self.block_until(now.saturating_add(wait).saturating_add(RESET_MARGIN));
+        }
+        if let Some(wait) = exact_wait {
+            self.block_until(now.saturating_add(wait));
         }
     }
 

@@ -74,9 +74,24 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
 
 #[test]
 fn a_429_holds_calls_until_its_hint_and_later_answers_never_shorten_the_hold() {
+    // A Retry-After delay is relative to the response: honoured exactly, with no margin.
     check(
         &[(&[("Retry-After", "15")], true)],
-        Admission::Wait(Duration::from_secs(16)),
+        Admission::Wait(Duration::from_secs(15)),
+    );
+    // An HTTP date is a Unix time read against a whole-second clock: it gets the margin.
+    check(
+        &[(&[("Retry-After", "Tue, 14 Nov 2023 22:13:40 GMT")], true)],
+        Admission::Wait(Duration::from_secs(21)),
+    );
+    // The longer of a 429's hints wins, each with its own margin rule.
+    check(
+        &[(&[("Retry-After", "15"), ("X-RateLimit-Reset", "20")], true)],
+        Admission::Wait(Duration::from_secs(21)),
+    );
+    check(
+        &[(&[("Retry-After", "25"), ("X-RateLimit-Reset", "20")], true)],
+        Admission::Wait(Duration::from_secs(25)),
     );
     check(&[(&[("Retry-After", "15")], false)], Admission::Now);
     check(
