@@ -144,7 +144,7 @@ pub(crate) fn is_absolute_api_path(path: &str) -> bool {
     };
     API_ROOTS.iter().any(|root| {
         rest.strip_prefix(root)
-            .is_some_and(|tail| tail.is_empty() || tail.starts_with('/'))
+            .is_some_and(|tail| tail.starts_with('/'))
     })
 }
 
@@ -281,7 +281,11 @@ mod tests {
     #[test]
     fn absolute_api_paths() {
         assert!(is_absolute_api_path("/Mediapartners/IR1/Ads"));
-        assert!(is_absolute_api_path("/Agencies"));
+        assert!(is_absolute_api_path("/Agencies/IR1"));
+        // SPEC 6.2: only a path under `/Agencies/` is absolute; `/Agencies` alone is a resource
+        // name relative to the account root, like any other.
+        assert!(!is_absolute_api_path("/Agencies"));
+        assert!(!is_absolute_api_path("/Advertisers?Page=2"));
         assert!(!is_absolute_api_path("/MediapartnersX/Ads"));
         assert!(!is_absolute_api_path("/Campaigns"));
     }
