@@ -392,6 +392,45 @@ fn parse_vmhwm(status: &str) -> Option<u64> {
     (words.next()? == "kB").then_some(value)
 }
 
+/// `xtask bench --client-side ours|reqwest SECONDS`: drives one side alone against a fresh
+/// mock process for that long and prints its requests per second, so that a profiler
+/// (`perf record`, `valgrind --tool=callgrind`) can look at one side at a time.
+pub(crate) fn client_side(exe: &Path, args: &[String]) -> Result<(), String> {
+    let (side, seconds) = match args {
+        [side, seconds] => (
+            side.as_str(),
+            seconds
+                .parse::<f64>()
+                .ok()
+                .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+                .ok_or_else(|| format!("bad number of seconds {seconds:?}"))?,
+        ),
+        _ => return Err("usage: xtask bench --client-side ours|reqwest SECONDS".to_owned()),
+    };
+    let mock = MockProcess::spawn(exe)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start a runtime: {error}"))?;
+    let rps = runtime.block_on(async {
+        let side = match side {
+            "ours" => Side::Ours(our_client(&mock.base_url)?),
+            "reqwest" => {
+                let url = format!(
+                    "{}/Mediapartners/{DEMO_ACCOUNT_SID}/Campaigns?PageSize={PAGE_SIZE}",
+                    mock.base_url
+                );
+                Side::Raw(raw_client()?, Arc::from(url.as_str()))
+            }
+            other => return Err(format!("unknown side {other:?}: ours or reqwest")),
+        };
+        repetition(&side, Duration::from_secs_f64(seconds)).await
+    })?;
+    println!("{rps:.0} requests/s");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Some("--measure") => measure_entry(&args[1..]),
         Some("--serve-mock") => serve_mock_entry(),
         Some("--rss-child") => rss_child_entry(&args[1..]),
+        Some("--client-side") => client_side_entry(&args[1..]),
         _ => launch(parse_flags(args)?),
     }
 }
@@ -69,6 +70,17 @@ fn serve_mock_entry() -> Result<(), String> {
 #[cfg(feature = "bench")]
 fn rss_child_entry(args: &[String]) -> Result<(), String> {
     client::rss_child(args)
+}
+
+#[cfg(feature = "bench")]
+fn client_side_entry(args: &[String]) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
+    client::client_side(&exe, args)
+}
+
+#[cfg(not(feature = "bench"))]
+fn client_side_entry(_: &[String]) -> Result<(), String> {
+    Err(NOT_BUILT.to_owned())
 }
 
 #[cfg(not(feature = "bench"))]
