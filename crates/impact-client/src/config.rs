@@ -94,6 +94,20 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The base URL as the caller gave it, before it is checked. A caller may have put
+/// credentials in it (`https://sid:token@host`, `?token=...`), which `build` refuses; until
+/// then `Debug` shows only its scheme, host, port and path, so the builder never prints them.
+struct BaseUrlText(String);
+
+impl fmt::Debug for BaseUrlText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match reqwest::Url::parse(&self.0) {
+            Ok(url) => f.write_str(&crate::url::redacted(&url)),
+            Err(_) => f.write_str("<not a url>"),
+        }
+    }
+}
+
 /// Builds a [`Client`]; every setting is checked in [`ClientBuilder::build`].
 ///
 /// ```
@@ -122,7 +136,7 @@ pub struct ClientBuilder {
     pub(crate) api: ApiKind,
     account_sid: Option<String>,
     auth_token: Option<Secret>,
-    base_url: String,
+    base_url: BaseUrlText,
     pub(crate) format: Format,
     ir_version: Option<String>,
     pub(crate) policy: RetryPolicy,
@@ -148,7 +162,7 @@ impl ClientBuilder {
             api: ApiKind::Partner,
             account_sid: None,
             auth_token: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            base_url: BaseUrlText(DEFAULT_BASE_URL.to_owned()),
             format: Format::Json,
             ir_version: None,
             policy: RetryPolicy::new(),
@@ -183,7 +197,7 @@ impl ClientBuilder {
     /// The base URL (default `https://api.impact.com`). Plain `http` is refused unless the
     /// host is loopback; a path is kept as a prefix of every request.
     pub fn base_url(mut self, url: impl Into<String>) -> ClientBuilder {
-        self.base_url = url.into();
+        self.base_url = BaseUrlText(url.into());
         self
     }
 
@@ -285,7 +299,7 @@ impl ClientBuilder {
         if self.error_body_cap == 0 {
             return Err(Error::config("error body cap must be at least one byte"));
         }
-        let base = BaseUrl::parse(&self.base_url)?;
+        let base = BaseUrl::parse(&self.base_url.0)?;
         let authorization = basic_auth(&sid, &token.0)?;
         let ir_version = match &self.ir_version {
             Some(version) => Some(
