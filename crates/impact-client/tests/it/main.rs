@@ -11,6 +11,7 @@ mod rate_limits;
 mod redaction;
 mod requests;
 mod retry_matrix;
+mod secrets;
 mod transport;
 
 use impact_client::{BudgetConfig, Client, ClientBuilder, RetryPolicy};
@@ -18,6 +19,7 @@ use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, MockServer, Quota};
 
 /// The mock with its quota off, so that only scripted faults send rate-limit headers.
 pub(crate) async fn quiet_mock() -> MockServer {
+    secrets::trace_to_file_if_asked();
     MockServer::builder()
         .quota(Quota::disabled())
         .start()
@@ -27,6 +29,7 @@ pub(crate) async fn quiet_mock() -> MockServer {
 
 /// A client of the demo account on the mock, with a fixed seed.
 pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
+    secrets::trace_to_file_if_asked();
     Client::builder()
         .account_sid(DEMO_ACCOUNT_SID)
         .auth_token(DEMO_AUTH_TOKEN)
