@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use impact_retry::{BudgetConfig, RetryPolicy};
+use zeroize::Zeroizing;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -85,8 +86,9 @@ impl Format {
     }
 }
 
-/// The auth token, kept out of every `Debug` and `Display`.
-struct Secret(String);
+/// The auth token, kept out of every `Debug` and `Display`, and wiped from memory when the
+/// builder is dropped.
+struct Secret(Zeroizing<String>);
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -190,7 +192,7 @@ impl ClientBuilder {
     /// The auth token (the Basic auth password). It is encoded once into a header value
     /// marked sensitive and never printed.
     pub fn auth_token(mut self, token: impl Into<String>) -> ClientBuilder {
-        self.auth_token = Some(Secret(token.into()));
+        self.auth_token = Some(Secret(Zeroizing::new(token.into())));
         self
     }
 
@@ -317,13 +319,17 @@ impl ClientBuilder {
 }
 
 /// The `Authorization: Basic ...` value, marked sensitive so that no log or debug output of
-/// the http stack shows it.
+/// the http stack shows it. The plain and encoded credentials built on the way are wiped when
+/// dropped; their capacity is reserved up front so that no reallocation leaves a copy behind.
+/// (The header value itself lives as long as the client: `http` offers no way to wipe it.)
 fn basic_auth(sid: &str, token: &str) -> Result<HeaderValue, Error> {
-    let mut credentials = String::with_capacity(sid.len() + token.len() + 1);
+    let plain_len = sid.len() + token.len() + 1;
+    let mut credentials = Zeroizing::new(String::with_capacity(plain_len));
     credentials.push_str(sid);
     credentials.push(':');
     credentials.push_str(token);
-    let mut value = String::from("Basic ");
+    let mut value = Zeroizing::new(String::with_capacity(6 + plain_len.div_ceil(3) * 4));
+    value.push_str("Basic ");
     base64_into(credentials.as_bytes(), &mut value);
     let mut header = HeaderValue::from_str(&value)
         .map_err(|_| Error::config("credentials do not form a valid header"))?;
