@@ -22,6 +22,12 @@ use tokio::task::JoinSet;
 
 use crate::{account_path, builder};
 
+/// Held by the tests that run a child process of this binary (this one and the traced suite
+/// of `secrets`), so that they never load the machine at the same time: the other tests run in
+/// tokio's paused time over real loopback sockets, where a starved runtime can see an attempt
+/// time out before the kernel answered.
+pub(crate) static CHILD_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Set in the child process that runs the rounds.
 const CHILD_ENV: &str = "IMPACT_CLIENT_LOAD_CHILD";
 
@@ -328,6 +334,9 @@ fn a_thousand_concurrent_calls_with_random_faults_end_as_scripted_round_after_ro
         run_rounds();
         return;
     }
+    let _alone = CHILD_PROCESS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exe = std::env::current_exe().expect("the test binary");
     let output = std::process::Command::new(exe)
         .args([

@@ -97,8 +97,12 @@ fn the_whole_suite_traced_at_trace_level_never_shows_the_token() {
         // In the child: the parent below does the checking.
         return;
     }
-    let path = std::env::temp_dir().join(format!("impact-client-trace-{}.log", std::process::id()));
+    let file = format!("impact-client-trace-{}.log", std::process::id());
+    let path = std::env::temp_dir().join(file);
     let _ = std::fs::remove_file(&path);
+    let _alone = crate::load::CHILD_PROCESS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exe = std::env::current_exe().expect("the test binary");
     // The load test measures its own process and the redaction test installs its own global
     // subscriber: both run in the ordinary pass.
@@ -110,6 +114,7 @@ fn the_whole_suite_traced_at_trace_level_never_shows_the_token() {
             "load::",
             "--skip",
             "redaction::",
+            "--test-threads=2",
         ])
         .env(TRACE_FILE_ENV, &path)
         .output()
