@@ -3,10 +3,11 @@
 //! The input is split into `name: value` lines. Whatever they hold, the reading must not
 //! panic or overflow (fuzz builds keep overflow checks on), every delay it yields must stay
 //! within the bounds that make a value trustworthy, refused values must leave no trace, and the
-//! most cautious reading must not depend on the order in which headers arrive.
+//! most cautious reading must not depend on the order in which headers arrive. Read at the
+//! time of receipt, repeated hints must keep the latest instant any of them asked for.
 #![no_main]
 
-use impact_errors::{MAX_RESET_DELAY_SECS, RateLimitInfo};
+use impact_errors::{MAX_RESET_DELAY_SECS, RateLimitInfo, RetryAfter};
 use libfuzzer_sys::fuzz_target;
 
 /// The latest Unix time the parsers accept (the year 2286).
@@ -91,4 +92,33 @@ fuzz_target!(|data: &[u8]| {
         reversed.retry_after.map(|r| r.at(0)),
         info.retry_after.map(|r| r.at(0))
     );
+
+    // Read at the time of receipt, repeated hints keep the latest instant by that clock: never
+    // sooner than any single trustworthy value asked, whatever the order.
+    let at = RateLimitInfo::from_headers_at(headers.iter().copied(), now);
+    let at_reversed = RateLimitInfo::from_headers_at(headers.iter().rev().copied(), now);
+    assert_eq!(
+        at.retry_after.map(|r| r.at(now)),
+        at_reversed.retry_after.map(|r| r.at(now))
+    );
+    assert_eq!(
+        at.x_reset.map(|r| r.at(now)),
+        at_reversed.x_reset.map(|r| r.at(now))
+    );
+    assert_eq!(
+        at.reset.map(|r| r.at(now)),
+        at_reversed.reset.map(|r| r.at(now))
+    );
+    for (name, value) in &headers {
+        if name.eq_ignore_ascii_case("retry-after") {
+            if let Ok(single) = RetryAfter::parse(value) {
+                let kept = at.retry_after.map_or(0, |r| r.at(now));
+                assert!(
+                    kept >= single.at(now),
+                    "{single:?} asked for later than {:?}",
+                    at.retry_after
+                );
+            }
+        }
+    }
 });
