@@ -273,7 +273,6 @@ impl Client {
         } else {
             Idempotency::NotIdempotent
         };
-        let shown_url = urls::redacted(&url);
         let mut state = RetryState::start(&policy, self.now());
         let mut last_report: Option<Report> = None;
         let mut last_rate: Option<RateLimitInfo> = None;
@@ -296,7 +295,7 @@ impl Client {
                             &state,
                             last_report,
                             last_rate,
-                            &shown_url,
+                            &urls::redacted(&url),
                         ));
                     }
                     inner.clock.sleep(wait).await;
@@ -307,7 +306,7 @@ impl Client {
                         retry_after,
                         last_report,
                         last_rate,
-                        &shown_url,
+                        &urls::redacted(&url),
                         "the account's rate limit is exhausted",
                     ));
                 }
@@ -316,7 +315,12 @@ impl Client {
             let plan = match state.begin_attempt(&policy, self.now()) {
                 Ok(plan) => plan,
                 Err(_) => {
-                    return Err(self.deadline_error(&state, last_report, last_rate, &shown_url));
+                    return Err(self.deadline_error(
+                        &state,
+                        last_report,
+                        last_rate,
+                        &urls::redacted(&url),
+                    ));
                 }
             };
             let format = request.format.unwrap_or(inner.format);
@@ -336,7 +340,9 @@ impl Client {
             let unix_now = unix_secs(inner.clock.unix_now());
             let (outcome, failure) = match ended {
                 AttemptEnd::Fatal(error) => {
-                    return Err(error.with_attempts(plan.number).with_url(&shown_url));
+                    return Err(error
+                        .with_attempts(plan.number)
+                        .with_url(&urls::redacted(&url)));
                 }
                 AttemptEnd::Answered(raw) => {
                     let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
@@ -346,9 +352,9 @@ impl Client {
                         .get(header::CONTENT_TYPE)
                         .and_then(|value| value.to_str().ok());
                     let report = if raw.status.is_success() {
-                        // Most success bodies cannot be errors: only decode those that mention
-                        // "error" at all, so the hot path parses each body once (SPEC 7).
-                        if mentions_error(&raw.body) {
+                        // Most success bodies cannot be errors: the codec's byte search clears
+                        // them, so the hot path parses each body once (SPEC 7).
+                        if impact_codec::may_be_api_error(&raw.body) {
                             let report =
                                 impact_codec::decode(&raw.body, content_type, Some(raw.status));
                             report.is_error().then_some(report)
@@ -438,7 +444,13 @@ impl Client {
                         "attempt failed; giving up"
                     );
                     tracing::Span::current().record("attempts", give_up.attempts);
-                    return Err(self.give_up(give_up, failure, last_report, last_rate, &shown_url));
+                    return Err(self.give_up(
+                        give_up,
+                        failure,
+                        last_report,
+                        last_rate,
+                        &urls::redacted(&url),
+                    ));
                 }
             }
         }
@@ -673,11 +685,4 @@ fn send_failure(error: reqwest::Error) -> Failure {
             source: Some(error),
         }
     }
-}
-
-/// Whether `body` contains `error` in any letter case: a body without it cannot be an API
-/// error, so it need not be decoded to find out.
-fn mentions_error(body: &[u8]) -> bool {
-    body.windows(5)
-        .any(|window| window.eq_ignore_ascii_case(b"error"))
 }

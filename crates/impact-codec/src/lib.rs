@@ -6,7 +6,8 @@
 //!   text, empty, binary) into [`impact_errors::Report`] / [`impact_errors::DecodedBody`] by the
 //!   rules of SPEC 6.1. They never fail and never panic; a body is parsed once, in the one
 //!   format its first byte allows.
-//! - [`sniff`]: the format alone.
+//! - [`sniff`]: the format alone; [`may_be_api_error`]: a cheap test that lets a client skip
+//!   decoding most success bodies.
 //! - [`from_json`], [`from_xml`], [`from_value`], [`to_json`]: typed success bodies, with a
 //!   [`DecodeError`] that says where and why.
 //! - [`encode_json`], [`encode_xml`], [`WriteResult`], [`encode_form`]: canonical bodies for the
@@ -32,6 +33,7 @@ mod encode;
 mod error;
 mod json;
 mod page;
+mod prefilter;
 mod typed;
 mod xml;
 
@@ -39,5 +41,6 @@ pub use detect::{EXCERPT_MAX_BYTES, decode, decode_body, excerpt, sniff};
 pub use encode::{WriteResult, encode_form, encode_json, encode_xml};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use page::{Page, PageMeta, decode_page, encode_page_json, encode_page_xml};
+pub use prefilter::may_be_api_error;
 pub use typed::{from_json, from_value, from_xml, to_json};
 pub use xml::MAX_XML_DEPTH;

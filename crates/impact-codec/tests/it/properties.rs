@@ -170,4 +170,42 @@ proptest! {
         let _ = impact_codec::decode_page(&bytes, None);
         let _ = impact_codec::from_xml::<serde_json::Value>(&bytes);
     }
+
+    #[test]
+    fn the_prefilter_never_hides_an_api_error(
+        mut body in envelope(),
+        error_case in "[eE][rR][rR][oO][rR]",
+        index in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6),
+    ) {
+        // Envelopes whose Status spells ERROR in any case, in both formats.
+        body.status = Some(error_case);
+        for bytes in [impact_codec::encode_json(&body), impact_codec::encode_xml(&body)] {
+            let report = impact_codec::decode(&bytes, None, StatusCode::from_u16(200).ok());
+            if report.body.api_error {
+                prop_assert!(impact_codec::may_be_api_error(&bytes));
+            }
+        }
+        // Mutated fixtures: whatever decode calls an API error, the prefilter lets through.
+        let bodies = fixture_bodies();
+        let bytes = mutate(bodies[index.index(bodies.len())].bytes.clone(), &edits);
+        if impact_codec::decode(&bytes, None, StatusCode::from_u16(200).ok()).body.api_error {
+            prop_assert!(impact_codec::may_be_api_error(&bytes));
+        }
+    }
+}
+
+#[test]
+fn the_prefilter_lets_every_error_fixture_through_and_clears_plain_pages() {
+    let mut cleared = 0;
+    for body in fixture_bodies() {
+        let report = impact_codec::decode(&body.bytes, None, StatusCode::from_u16(200).ok());
+        if report.body.api_error {
+            assert!(impact_codec::may_be_api_error(&body.bytes), "{}", body.file);
+        } else if !impact_codec::may_be_api_error(&body.bytes) {
+            cleared += 1;
+        }
+    }
+    // The point of the prefilter: ordinary success bodies (pages, write results) are cleared.
+    assert!(cleared >= 20, "only {cleared} fixture bodies cleared");
 }
