@@ -610,12 +610,15 @@ impl Client {
                 ),
             ));
         }
-        let mut body =
-            BytesMut::with_capacity(declared.map_or(0, |length| length.min(cap as u64) as usize));
+        // Most bodies arrive in one chunk: keep it as it came, and copy into a buffer only
+        // when a second chunk follows.
+        let mut first: Option<Bytes> = None;
+        let mut body = BytesMut::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = cap - body.len();
+                    let held = first.as_ref().map_or(0, Bytes::len) + body.len();
+                    let room = cap - held;
                     if chunk.len() > room {
                         if success {
                             return AttemptEnd::Fatal(Error::new(
@@ -627,11 +630,11 @@ impl Client {
                         }
                         // Keep what fits, then stop reading: dropping the response closes
                         // the connection rather than draining a hostile body.
-                        body.extend_from_slice(&chunk[..room]);
+                        append(&mut first, &mut body, chunk.slice(..room), declared, cap);
                         break;
                     }
-                    body.extend_from_slice(&chunk);
-                    if body.len() == cap && !success {
+                    append(&mut first, &mut body, chunk, declared, cap);
+                    if !success && first.as_ref().map_or(0, Bytes::len) + body.len() == cap {
                         break;
                     }
                 }
@@ -649,14 +652,39 @@ impl Client {
                 Err(_) => break,
             }
         }
+        let body = match first {
+            Some(only) if body.is_empty() => only,
+            _ => body.freeze(),
+        };
         drop(response);
         AttemptEnd::Answered(Raw {
             status,
             headers,
-            body: body.freeze(),
+            body,
             url,
         })
     }
+}
+
+/// Adds a chunk to a body being read: the first chunk is held as it came; from the second on,
+/// everything is gathered in `buffer`, sized from the declared length within the cap.
+fn append(
+    first: &mut Option<Bytes>,
+    buffer: &mut BytesMut,
+    chunk: Bytes,
+    declared: Option<u64>,
+    cap: usize,
+) {
+    if first.is_none() && buffer.is_empty() {
+        *first = Some(chunk);
+        return;
+    }
+    if let Some(held) = first.take() {
+        let expected = declared.map_or(0, |length| length.min(cap as u64) as usize);
+        buffer.reserve(expected.max(held.len() + chunk.len()));
+        buffer.extend_from_slice(&held);
+    }
+    buffer.extend_from_slice(&chunk);
 }
 
 /// Classifies a failure to get response headers.
