@@ -5,9 +5,11 @@
 //! - `cargo xtask simulate [--json]`: the deterministic retry-policy simulator (SPEC 7).
 //! - `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, measured in a
 //!   release build.
+//! - `cargo xtask fuzz [--smoke]`: the cargo-fuzz targets, seeded from `fixtures/`.
 
 mod bench;
 mod fixtures;
+mod fuzz;
 mod simulate;
 
 use std::process::ExitCode;
@@ -19,6 +21,7 @@ commands:
   fixtures [--check]   regenerate fixtures/ from the table of cases (--check: fail if stale)
   simulate [--json]    run the retry-policy simulator (contention, outage, rate limit)
   bench [--quick] [--json]  measure the SPEC 7 figures in a release build (see BENCHMARKS.md)
+  fuzz [--smoke | --secs N] [--target NAME]...  run the cargo-fuzz targets on seeds from fixtures/
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         "fixtures" => fixtures::run(rest),
         "simulate" => simulate::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
