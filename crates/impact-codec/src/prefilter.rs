@@ -8,9 +8,13 @@ use memchr::{memchr2_iter, memmem};
 ///
 /// `false` is a promise: [`decode`](crate::decode) of such a body never sets `api_error`, so a
 /// client may skip decoding a 2xx body this function clears. `true` only means "decode to find
-/// out". The test is a byte search: the word `error` in any letter case, or an escape (`\u` in
-/// JSON, `&#` in XML) that could spell it in a form the search cannot see. It costs a small
-/// fraction of a decode.
+/// out". The test is a byte search that costs a small fraction of a decode:
+///
+/// - a JSON body (anything not starting with `<`) can only be an API error if it holds the key
+///   `"Status"` followed by a value starting with `error` in any letter case, or a `\u` escape
+///   that could spell either in a form the search cannot see;
+/// - an XML body, whose element names match in any letter case, only if it holds the word
+///   `error` in any letter case, or a `&#` character reference.
 ///
 /// ```
 /// use impact_codec::may_be_api_error;
@@ -18,9 +22,38 @@ use memchr::{memchr2_iter, memmem};
 /// assert!(may_be_api_error(br#"{"Status":"ERROR","Message":"Not permitted to run report"}"#));
 /// assert!(may_be_api_error(b"<ImpactRadiusResponse><Status>Error</Status>"));
 /// assert!(!may_be_api_error(br#"{"@page":"1","Campaigns":[{"Id":"1","Name":"Spring sale"}]}"#));
+/// assert!(!may_be_api_error(br#"{"Status":"OK","Uri":"/Mediapartners/IR1/Errors/1"}"#));
 /// ```
 pub fn may_be_api_error(body: &[u8]) -> bool {
-    if memmem::find(body, b"\\u").is_some() || memmem::find(body, b"&#").is_some() {
+    // The same choice of format as decoding: after a byte-order mark and whitespace, `<` can
+    // only start XML and anything else only JSON.
+    if crate::detect::trim_body(body).first() == Some(&b'<') {
+        xml_may_be_api_error(body)
+    } else {
+        json_may_be_api_error(body)
+    }
+}
+
+/// JSON keys are matched exactly (`Status`), so only a `"Status"` key whose value starts with
+/// `error` can make an API error; escapes are the one way to hide either from a byte search.
+fn json_may_be_api_error(body: &[u8]) -> bool {
+    if memmem::find(body, b"\\u").is_some() {
+        return true;
+    }
+    memmem::find_iter(body, b"\"Status\"").any(|at| {
+        let value = &body[at + b"\"Status\"".len()..];
+        let value = skip(value, |byte| byte.is_ascii_whitespace() || byte == b':');
+        value
+            .strip_prefix(b"\"")
+            .and_then(|text| text.get(..5))
+            .is_some_and(|word| word.eq_ignore_ascii_case(b"error"))
+    })
+}
+
+/// XML element names match in any letter case and may carry a prefix, and the text may sit in
+/// CDATA: the word itself is searched for, anywhere.
+fn xml_may_be_api_error(body: &[u8]) -> bool {
+    if memmem::find(body, b"&#").is_some() {
         return true;
     }
     // Every occurrence of "error" has an `r` or `R` right after its first letter.
@@ -30,4 +63,12 @@ pub fn may_be_api_error(body: &[u8]) -> bool {
             .and_then(|start| body.get(start..start + 5))
             .is_some_and(|word| word.eq_ignore_ascii_case(b"error"))
     })
+}
+
+fn skip(bytes: &[u8], unwanted: impl Fn(u8) -> bool) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&byte| !unwanted(byte))
+        .unwrap_or(bytes.len());
+    &bytes[start..]
 }

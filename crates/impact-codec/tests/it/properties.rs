@@ -178,9 +178,14 @@ proptest! {
         index in any::<prop::sample::Index>(),
         edits in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6),
     ) {
-        // Envelopes whose Status spells ERROR in any case, in both formats.
+        // Envelopes whose Status spells ERROR in any case, in both formats, bare or behind a
+        // byte-order mark and whitespace.
         body.status = Some(error_case);
-        for bytes in [impact_codec::encode_json(&body), impact_codec::encode_xml(&body)] {
+        let json = impact_codec::encode_json(&body);
+        let xml = impact_codec::encode_xml(&body);
+        let bom_xml = [&b"\xEF\xBB\xBF \n"[..], &xml].concat();
+        let pretty_json = String::from_utf8_lossy(&json).replace("\":", "\" :\t ").into_bytes();
+        for bytes in [json, xml, bom_xml, pretty_json] {
             let report = impact_codec::decode(&bytes, None, StatusCode::from_u16(200).ok());
             if report.body.api_error {
                 prop_assert!(impact_codec::may_be_api_error(&bytes));
