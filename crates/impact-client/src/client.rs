@@ -324,16 +324,29 @@ impl Client {
                 }
             };
             let format = request.format.unwrap_or(inner.format);
+            // The attempt's timeout is a real tokio timer, because it bounds real I/O, while
+            // `plan.timeout` was already cut to the time left on the clock before the total
+            // deadline. A clock that does not follow real time (a test's `ManualClock`) did
+            // not move while the timer ran: it is moved to the attempt's end here, so that the
+            // deadline and the delays after it count the timed-out attempt as its whole
+            // timeout. A clock that follows real time is already past that instant.
+            let started = inner.clock.now();
             let ended =
                 match tokio::time::timeout(plan.timeout, self.attempt(request, &url, format)).await
                 {
                     Ok(ended) => ended,
-                    Err(_) => AttemptEnd::Failed(Failure {
-                        transport: TransportFailure::Timeout,
-                        kind: ErrorKind::Timeout,
-                        message: format!("attempt timed out after {:?}", plan.timeout),
-                        source: None,
-                    }),
+                    Err(_) => {
+                        let attempt_end = started.checked_add(plan.timeout).unwrap_or(started);
+                        if inner.clock.now() < attempt_end {
+                            inner.clock.sleep_until(attempt_end).await;
+                        }
+                        AttemptEnd::Failed(Failure {
+                            transport: TransportFailure::Timeout,
+                            kind: ErrorKind::Timeout,
+                            message: format!("attempt timed out after {:?}", plan.timeout),
+                            source: None,
+                        })
+                    }
                 };
 
             let now = self.now();

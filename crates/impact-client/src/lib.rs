@@ -13,8 +13,8 @@
 //!
 //! Every rule of SPEC 3 is applied through [`impact_retry`]: the retry matrix by status and
 //! method, server hints, the maximum wait, pacing across the calls of a client, the shared
-//! retry budget and the deadlines. Sleeping goes through a [`Clock`], so that tests run in
-//! tokio's paused time. Each call is a `tracing` span (`impact_call`, with method and path but
+//! retry budget and the deadlines. Sleeping goes through a [`Clock`], so that tests skip the
+//! waits: [`ManualClock`] makes them take no real time over real sockets. Each call is a `tracing` span (`impact_call`, with method and path but
 //! never the query) and each attempt an event with its number, outcome, delay and the delay's
 //! source, and the budget left. The auth token appears in no `Debug`, `Display`, log or URL.
 //!
@@ -51,7 +51,7 @@ pub use impact_errors::{RateLimitInfo, Report, StatusCode};
 pub use impact_retry::{BudgetConfig, Jitter, RetryPolicy};
 pub use request::Request;
 pub use response::Response;
-pub use time::{Clock, Sleep, TokioClock};
+pub use time::{Clock, ManualClock, Sleep, TokioClock};
 
 /// Re-exported so that callers can name methods and headers without depending on `http`.
 pub use http::{HeaderMap, Method};

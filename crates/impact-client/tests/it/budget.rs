@@ -6,7 +6,7 @@ use std::time::Duration;
 use impact_client::ErrorKind;
 use impact_mock::{Fault, RequestMatch};
 
-use crate::{builder, quiet_mock, small_budget};
+use crate::{clocked, quiet_mock, small_budget};
 
 /// Makes one GET against a server that always answers 503 and checks the attempts it took.
 async fn check(client: &impact_client::Client, expect_attempts: u32) {
@@ -15,11 +15,12 @@ async fn check(client: &impact_client::Client, expect_attempts: u32) {
     assert_eq!(error.attempts(), expect_attempts, "{error}");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_empty_budget_stops_retries_until_time_refills_it() {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 1000, Fault::status(503));
-    let client = builder(&server)
+    let (builder, clock) = clocked(&server);
+    let client = builder
         .budget(Some(small_budget(2)))
         .build()
         .expect("a valid client");
@@ -31,15 +32,16 @@ async fn an_empty_budget_stops_retries_until_time_refills_it() {
     check(&client.clone(), 1).await;
     check(&client, 1).await;
     // Ten seconds refill ten tokens: two retries again.
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    clock.advance(Duration::from_secs(10));
     check(&client, 3).await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_outage_adds_little_load_with_the_default_budget() {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 100_000, Fault::status(503));
-    let client = builder(&server).build().expect("a valid client");
+    let (builder, _clock) = clocked(&server);
+    let client = builder.build().expect("a valid client");
     let calls = 400;
     for _ in 0..calls {
         let _ = client.get("/Campaigns").await;

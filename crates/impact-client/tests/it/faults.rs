@@ -4,14 +4,19 @@
 //! One table of cases, one `check`. Each case scripts the mock to answer every attempt with the
 //! same fault, so the expected attempt count follows from the retry rules alone (SPEC 3): a
 //! retryable failure uses all three attempts, anything else stops at the first.
+//!
+//! The time a call took is read on the client's manual clock: backoffs and server hints are
+//! waited there without real sleeping, and a timed-out attempt counts as its whole timeout.
+//! Answers that never finish meet a short real per-attempt timeout.
 
 use std::time::Duration;
 
-use impact_client::{Client, ErrorKind, Request, RetryPolicy, TokioClock};
+use std::sync::Arc;
+
+use impact_client::{Client, ErrorKind, ManualClock, Request, RetryPolicy};
 use impact_mock::{
     AuthSeen, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, Misbehaviour, MockServer, RequestMatch,
 };
-use tokio::time::Instant;
 
 use crate::{account_path, builder, client_with, quiet_mock};
 
@@ -30,7 +35,8 @@ enum Expect {
     },
 }
 
-/// Three attempts, 2 s each, a short backoff and a maximum wait of 60 s (the default).
+/// Three attempts, 2 s each (answers on loopback come far sooner, even on a loaded machine), a
+/// short backoff and a maximum wait of 60 s (the default).
 fn policy() -> RetryPolicy {
     RetryPolicy::new()
         .with_max_attempts(3)
@@ -38,8 +44,8 @@ fn policy() -> RetryPolicy {
         .with_initial_backoff(Duration::from_millis(100))
 }
 
-/// Scripts `fault` for every attempt, sends `request`, and checks the outcome and the virtual
-/// time the call took. Returns the mock for cases that look at what it saw.
+/// Scripts `fault` for every attempt, sends `request`, and checks the outcome and the time the
+/// call took on the manual clock. Returns the mock for cases that look at what it saw.
 async fn check(
     label: &str,
     fault: Fault,
@@ -49,10 +55,10 @@ async fn check(
 ) -> MockServer {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 10, fault);
-    let client = fixed_clock_client(&server);
-    let start = Instant::now();
+    let (client, clock) = fixed_clock_client(&server);
+    let real = std::time::Instant::now();
     let result = client.send(request).await;
-    let took = start.elapsed();
+    let took = clock.elapsed();
     match (expect, result) {
         (Expect::Ok { attempts }, Ok(response)) => {
             assert_eq!(response.attempts(), attempts, "{label}");
@@ -75,20 +81,28 @@ async fn check(
         took >= within.0 && took <= within.1,
         "{label}: took {took:?}, want {within:?}"
     );
+    // Nothing the clock counted was slept for real: only the short timeouts were.
+    assert!(
+        real.elapsed() < REAL_BOUND,
+        "{label}: took {:?} of real time",
+        real.elapsed()
+    );
     server
 }
 
-/// The default policy's client with a wall clock that starts on a whole second. Pacing waits
-/// one second past a reset read in whole seconds, so with the system's clock a wait would
-/// depend on the sub-second phase of the moment the test started.
-fn fixed_clock_client(server: &MockServer) -> Client {
+/// The default policy's client, and its manual clock, whose wall time starts on a whole second.
+/// Pacing waits one second past a reset read in whole seconds, so with the system's clock a
+/// wait would depend on the sub-second phase of the moment the test started.
+fn fixed_clock_client(server: &MockServer) -> (Client, ManualClock) {
     let start = std::time::UNIX_EPOCH + Duration::from_secs(1_764_072_000);
-    builder(server)
-        .clock(std::sync::Arc::new(TokioClock::with_unix_start(start)))
+    let clock = ManualClock::with_unix_start(start);
+    let client = builder(server)
+        .clock(Arc::new(clock.clone()))
         .retry_policy(policy())
         .budget(None)
         .build()
-        .expect("a valid client")
+        .expect("a valid client");
+    (client, clock)
 }
 
 fn secs(n: u64) -> Duration {
@@ -99,8 +113,17 @@ fn secs(n: u64) -> Duration {
 /// 200 ms (full jitter).
 const QUICK: (Duration, Duration) = (Duration::ZERO, Duration::from_millis(300));
 
-/// The window of a call whose three attempts each time out after 2 s.
-const THREE_TIMEOUTS: (Duration, Duration) = (Duration::from_secs(6), Duration::from_millis(6300));
+/// The real per-attempt timeout of the cases whose answers never finish.
+const SHORT_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The window of a call whose three attempts each time out after [`SHORT_TIMEOUT`], with the
+/// two backoffs of [`QUICK`].
+const THREE_TIMEOUTS: (Duration, Duration) =
+    (Duration::from_millis(600), Duration::from_millis(900));
+
+/// Real time any call of these tests may take: far more than three short timeouts, so that a
+/// loaded machine stays within it, and far less than any wait the clock counts.
+const REAL_BOUND: Duration = Duration::from_secs(5);
 
 fn connection(attempts: u32) -> Expect {
     Expect::Err {
@@ -138,7 +161,7 @@ fn json_200() -> Fault {
     )
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn connection_failures_before_and_during_the_answer() {
     let cases = [
         (
@@ -177,7 +200,7 @@ async fn connection_failures_before_and_during_the_answer() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_post_is_not_retried_once_the_request_may_have_been_processed() {
     // The request was sent whole before each of these failures: a retried POST could
     // double-submit a conversion (SPEC 3).
@@ -200,7 +223,7 @@ async fn a_post_is_not_retried_once_the_request_may_have_been_processed() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn answers_that_never_finish_time_out_per_attempt() {
     let cases = [
         (
@@ -214,18 +237,19 @@ async fn answers_that_never_finish_time_out_per_attempt() {
         ),
         (
             "an answer that starts after the timeout",
-            json_200().delay(secs(5)),
+            json_200().delay(5 * SHORT_TIMEOUT),
         ),
     ];
     for (label, fault) in cases {
-        check(label, fault, get(), timeout(3), THREE_TIMEOUTS)
+        let request = get().timeout(SHORT_TIMEOUT);
+        check(label, fault, request, timeout(3), THREE_TIMEOUTS)
             .await
             .shutdown()
             .await;
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn framing_and_encoding_oddities_that_still_carry_an_answer() {
     // A Content-Length shorter than the body: the declared bytes are the answer; the rest is
     // dropped with the connection, never read as the next response.
@@ -286,7 +310,7 @@ async fn framing_and_encoding_oddities_that_still_carry_an_answer() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn invalid_utf8_is_kept_as_a_bounded_lossy_excerpt_or_a_decode_error() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -319,30 +343,32 @@ async fn invalid_utf8_is_kept_as_a_bounded_lossy_excerpt_or_a_decode_error() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn refused_connections_fail_every_attempt_quickly() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
     let addr = listener.local_addr().expect("an address");
     drop(listener);
+    let clock = crate::manual_clock();
     let client = Client::builder()
         .account_sid(DEMO_ACCOUNT_SID)
         .auth_token(DEMO_AUTH_TOKEN)
         .base_url(format!("http://{addr}"))
         .retry_policy(policy())
         .budget(None)
+        .clock(Arc::new(clock.clone()))
         .build()
         .expect("a valid client");
-    let start = Instant::now();
     let error = client.get("/Campaigns").await.expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
     assert_eq!(error.attempts(), 3);
-    assert!(start.elapsed() <= QUICK.1, "{:?}", start.elapsed());
+    assert_eq!(clock.sleeps().len(), 2, "a backoff before each retry");
+    assert!(clock.elapsed() <= QUICK.1, "{:?}", clock.elapsed());
 }
 
 /// A redirect to another host: followed for GET, without the Authorization header.
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_redirect_to_another_host_does_not_carry_the_credentials() {
     // 127.0.0.2 is loopback on Linux, yet another host than 127.0.0.1.
     let other = MockServer::builder()
@@ -354,12 +380,16 @@ async fn a_redirect_to_another_host_does_not_carry_the_credentials() {
     let server = quiet_mock().await;
     let elsewhere = format!("{}{}", other.base_url(), account_path("/Ads"));
     server.push_fault(RequestMatch::any(), 1, Fault::redirect(302, &elsewhere));
-    let start = Instant::now();
-    let error = client_with(&server, policy())
+    let (builder, clock) = crate::clocked(&server);
+    let error = builder
+        .retry_policy(policy())
+        .budget(None)
+        .build()
+        .expect("a valid client")
         .get("/Campaigns")
         .await
         .expect_err("the other host refuses a call without credentials");
-    assert!(start.elapsed() <= QUICK.1);
+    assert_eq!(clock.elapsed(), Duration::ZERO, "no retry, no wait");
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.status().map(u16::from), Some(401), "{error}");
     assert_eq!(error.attempts(), 1);
@@ -403,7 +433,7 @@ async fn a_one_gib_error_body_is_read_only_up_to_the_cap_on_every_attempt() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn garbage_rate_limit_values_are_ignored_and_backoff_applies() {
     let garbage = [
         ("Retry-After", "-5"),
@@ -428,7 +458,7 @@ async fn garbage_rate_limit_values_are_ignored_and_backoff_applies() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn hints_already_past_mean_retry_after_the_backoff() {
     // A delay of zero adds nothing to the backoff. An instant already past is read against a
     // clock in whole seconds, so pacing keeps its one-second margin after it: one second per
@@ -449,7 +479,7 @@ async fn hints_already_past_mean_retry_after_the_backoff() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn far_future_hints_fail_fast_with_when_to_come_back() {
     let cases = [
         ("Retry-After", "3600"),
@@ -477,7 +507,7 @@ async fn far_future_hints_fail_fast_with_when_to_come_back() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn duplicate_and_conflicting_hints_take_the_most_cautious_reading() {
     // Two Retry-After delays: the longer one is waited for, twice.
     check(
@@ -520,7 +550,7 @@ async fn duplicate_and_conflicting_hints_take_the_most_cautious_reading() {
     .await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn conflicting_remaining_counts_pace_on_the_smallest() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -531,13 +561,13 @@ async fn conflicting_remaining_counts_pace_on_the_smallest() {
             .header("X-RateLimit-Remaining", "0")
             .header("X-RateLimit-Reset", "10"),
     );
-    let client = fixed_clock_client(&server);
+    let (client, clock) = fixed_clock_client(&server);
     let first = client.get("/Campaigns").await.expect("a 200");
     assert_eq!(first.attempts(), 1);
-    let start = Instant::now();
+    let start = clock.elapsed();
     let second = client.get("/Campaigns").await.expect("paced, then a 200");
     assert_eq!(second.attempts(), 1);
-    let waited = start.elapsed();
+    let waited = clock.elapsed() - start;
     assert!(
         waited >= secs(10) && waited <= secs(11),
         "waited {waited:?}"

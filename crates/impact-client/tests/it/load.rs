@@ -9,23 +9,23 @@
 //!
 //! The rounds run in a child process of this test binary, so that the task count and the
 //! resident memory measured are this test's alone, not those of tests running beside it. They
-//! run in real time: with tokio's paused clock, a thousand loopback connects in flight let the
-//! runtime look idle while the kernel completes handshakes, and the clock would jump to the
-//! attempt timeout.
+//! run in real time, on tokio's clock, backoffs included: with tokio's paused clock, a thousand
+//! loopback connects in flight let the runtime look idle while the kernel completes
+//! handshakes, and the clock would jump to the attempt timeout.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use impact_client::{BudgetConfig, Client, ErrorKind, Request, RetryPolicy};
+use impact_client::{BudgetConfig, Client, ErrorKind, Request, RetryPolicy, TokioClock};
 use impact_mock::{Fault, MockServer, Quota, RequestMatch};
 use tokio::task::JoinSet;
 
 use crate::{account_path, builder};
 
 /// Held by the tests that run a child process of this binary (this one and the traced suite
-/// of `secrets`), so that they never load the machine at the same time: the other tests run in
-/// tokio's paused time over real loopback sockets, where a starved runtime can see an attempt
-/// time out before the kernel answered.
+/// of `secrets`), so that they never load the machine at the same time: the rounds' bound on
+/// their real duration should measure the client, not a second suite running beside them.
 pub(crate) static CHILD_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Set in the child process that runs the rounds.
@@ -249,6 +249,8 @@ fn run_rounds() {
         budget.success_refill = 0;
         budget.refill_per_sec = 0;
         let client = builder(&server)
+            // Real waits too: the rounds measure the client as a service would run it.
+            .clock(Arc::new(TokioClock::new()))
             .budget(Some(budget))
             // No idle connections are kept, so that every connection closes when its call
             // ends and any task alive after a round is a leak.

@@ -1,4 +1,11 @@
-//! Integration tests of the client against impact-mock on loopback, in tokio's paused time.
+//! Integration tests of the client against impact-mock on loopback.
+//!
+//! They run in real time, never in tokio's paused time: over real sockets a paused runtime
+//! that looks idle while the kernel is still delivering a loopback packet jumps to the next
+//! timer (the attempt timeout), so a loaded machine would see attempts time out. The waits the
+//! policy decides on (backoff, `Retry-After`, pacing) go through a [`ManualClock`] instead and
+//! take no real time; tests read what was waited from it. Tests of attempt timeouts use short
+//! real timeouts.
 
 mod body_cap;
 mod budget;
@@ -14,7 +21,10 @@ mod retry_matrix;
 mod secrets;
 mod transport;
 
-use impact_client::{BudgetConfig, Client, ClientBuilder, RetryPolicy};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use impact_client::{BudgetConfig, Client, ClientBuilder, ManualClock, RetryPolicy};
 use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, MockServer, Quota};
 
 /// The mock with its quota off, so that only scripted faults send rate-limit headers.
@@ -27,14 +37,31 @@ pub(crate) async fn quiet_mock() -> MockServer {
         .expect("a loopback port")
 }
 
-/// A client of the demo account on the mock, with a fixed seed.
+/// Where the wall clock of every test's [`ManualClock`] starts: a whole second, so that
+/// rate-limit epochs and dates read the same way on every run.
+pub(crate) const START_UNIX: u64 = 1_800_000_000;
+
+/// A manual clock starting at [`START_UNIX`].
+pub(crate) fn manual_clock() -> ManualClock {
+    ManualClock::with_unix_start(UNIX_EPOCH + Duration::from_secs(START_UNIX))
+}
+
+/// A client of the demo account on the mock, with a fixed seed and a manual clock of its own.
 pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
+    clocked(server).0
+}
+
+/// [`builder`], and the manual clock it was given, to read the time the client waited.
+pub(crate) fn clocked(server: &MockServer) -> (ClientBuilder, ManualClock) {
     secrets::trace_to_file_if_asked();
-    Client::builder()
+    let clock = manual_clock();
+    let builder = Client::builder()
         .account_sid(DEMO_ACCOUNT_SID)
         .auth_token(DEMO_AUTH_TOKEN)
         .base_url(server.base_url())
         .random_seed(7)
+        .clock(Arc::new(clock.clone()));
+    (builder, clock)
 }
 
 /// The default client on the mock, with no budget so that tests of the matrix are independent.

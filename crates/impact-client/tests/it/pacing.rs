@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use impact_client::{ErrorKind, RetryPolicy};
 use impact_mock::{Fault, RequestMatch};
-use tokio::time::Instant;
 
-use crate::{builder, quiet_mock};
+use crate::{clocked, quiet_mock};
 
-/// Answers one call with `headers` on a 200, then checks how long the next call waits.
+/// Answers one call with `headers` on a 200, then checks how long the next call waits on the
+/// client's manual clock.
 async fn check(headers: &[(&str, &str)], expect_wait: Duration) {
     let server = quiet_mock().await;
     let mut fault = Fault::raw(200, "application/json", r#"{"Campaigns":[]}"#);
@@ -17,12 +17,13 @@ async fn check(headers: &[(&str, &str)], expect_wait: Duration) {
         fault = fault.header(name, value);
     }
     server.push_fault(RequestMatch::any(), 1, fault);
-    let client = builder(&server).build().expect("a valid client");
+    let (builder, clock) = clocked(&server);
+    let client = builder.build().expect("a valid client");
     client.get("/Campaigns").await.expect("first call");
-    let start = Instant::now();
+    let start = clock.elapsed();
     // A clone shares the pacing state.
     client.clone().get("/Campaigns").await.expect("second call");
-    let waited = start.elapsed();
+    let waited = clock.elapsed() - start;
     assert!(waited >= expect_wait, "{headers:?}: waited {waited:?}");
     assert!(
         waited < expect_wait + Duration::from_secs(2),
@@ -32,7 +33,7 @@ async fn check(headers: &[(&str, &str)], expect_wait: Duration) {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn exhausted_windows_hold_the_next_call() {
     check(
         &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "30")],
@@ -59,7 +60,7 @@ async fn exhausted_windows_hold_the_next_call() {
     .await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_long_reset_fails_fast_without_sending() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -69,12 +70,14 @@ async fn a_long_reset_fails_fast_without_sending() {
             .header("X-RateLimit-Remaining", "0")
             .header("X-RateLimit-Reset", "3600"),
     );
-    let client = builder(&server)
+    let (builder, clock) = clocked(&server);
+    let client = builder
         .retry_policy(RetryPolicy::new().with_max_wait(Duration::from_secs(60)))
         .build()
         .expect("a valid client");
     client.get("/Campaigns").await.expect("first call");
     let error = client.get("/Campaigns").await.expect_err("held back");
+    assert_eq!(clock.sleeps(), [], "failed fast, without waiting");
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert_eq!(error.attempts(), 0);
     let after = error.retry_after().expect("says when");
@@ -86,7 +89,7 @@ async fn a_long_reset_fails_fast_without_sending() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn concurrent_calls_all_wait_for_the_reset() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -96,12 +99,19 @@ async fn concurrent_calls_all_wait_for_the_reset() {
             .header("X-RateLimit-Remaining", "0")
             .header("X-RateLimit-Reset", "10"),
     );
-    let client = builder(&server).build().expect("a valid client");
+    let (builder, clock) = clocked(&server);
+    let client = builder.build().expect("a valid client");
     client.get("/Campaigns").await.expect("first call");
-    let start = Instant::now();
+    let start = clock.elapsed();
     let calls = (0..4).map(|_| {
         let client = client.clone();
-        async move { client.get("/Campaigns").await.map(|_| start.elapsed()) }
+        let clock = clock.clone();
+        async move {
+            client
+                .get("/Campaigns")
+                .await
+                .map(|_| clock.elapsed() - start)
+        }
     });
     for waited in futures_util::future::join_all(calls).await {
         let waited = waited.expect("each call succeeds after the reset");

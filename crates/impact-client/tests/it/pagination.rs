@@ -3,7 +3,7 @@
 
 use futures_util::TryStreamExt;
 use impact_client::{Format, Request};
-use impact_mock::{DEMO_ACCOUNT_SID, Fault, MockServer, Quota, RequestMatch, Resource};
+use impact_mock::{Fault, MockServer, Quota, RequestMatch, Resource};
 use serde_json::Value;
 
 use crate::{account_path, builder, client, quiet_mock};
@@ -35,7 +35,7 @@ async fn check(format: Format, items: usize, page_size: u64, expect_requests: us
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn items_of_every_page_in_json_and_xml() {
     check(Format::Json, 7, 3, 3).await;
     check(Format::Xml, 7, 3, 3).await;
@@ -50,7 +50,7 @@ fn page(n: u32, next: &str, total: &str) -> Fault {
     Fault::raw(200, "application/json", body)
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn next_uris_are_applied_to_the_base_url_only() {
     let server = quiet_mock().await;
     let deals = account_path("/Deals");
@@ -89,7 +89,7 @@ async fn next_uris_are_applied_to_the_base_url_only() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_path_prefix_in_the_base_url_is_kept() {
     let server = quiet_mock().await;
     let deals = account_path("/Deals");
@@ -103,9 +103,7 @@ async fn a_path_prefix_in_the_base_url_is_kept() {
         1,
         page(2, "", "2"),
     );
-    let client = impact_client::Client::builder()
-        .account_sid(DEMO_ACCOUNT_SID)
-        .auth_token(impact_mock::DEMO_AUTH_TOKEN)
+    let client = builder(&server)
         .base_url(format!("{}/proxy/", server.base_url()))
         .build()
         .expect("a valid client");
@@ -118,7 +116,7 @@ async fn a_path_prefix_in_the_base_url_is_kept() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_page_that_links_to_itself_ends_with_an_error() {
     let server = quiet_mock().await;
     let deals = account_path("/Deals");
@@ -137,7 +135,7 @@ async fn a_page_that_links_to_itself_ends_with_an_error() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_failing_page_ends_the_stream_with_its_error() {
     let server = quiet_mock().await;
     let deals = account_path("/Deals");

@@ -1,20 +1,16 @@
 //! Server hints (SPEC 2.6, 3): `Retry-After` as seconds and as an HTTP date, each reset header
 //! family and both `X-RateLimit-Reset` forms, the maximum wait, and resets that are not hints.
 
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use impact_client::{ErrorKind, RetryPolicy, TokioClock};
+use impact_client::{ErrorKind, RetryPolicy};
 use impact_mock::{Fault, RequestMatch};
-use tokio::time::Instant;
 
-use crate::{builder, quiet_mock};
+use crate::{START_UNIX, clocked, quiet_mock};
 
-/// The wall clock of these tests starts here, so that epochs and dates are fixed.
-const START_UNIX: u64 = 1_800_000_000;
-
-/// A 429 with `headers`, then success: the retry must wait at least `min_wait`; no backoff can
-/// reach it because the initial backoff is 1 ms.
+/// A 429 with `headers`, then success: the retry must wait at least `min_wait` on the client's
+/// manual clock (whose wall time starts at [`START_UNIX`], so that epochs and dates are
+/// fixed); no backoff can reach it because the initial backoff is 1 ms.
 async fn check(headers: &[(&str, String)], min_wait: Duration) {
     let server = quiet_mock().await;
     let mut fault = Fault::raw(
@@ -26,17 +22,14 @@ async fn check(headers: &[(&str, String)], min_wait: Duration) {
         fault = fault.header(name, value);
     }
     server.push_fault(RequestMatch::any(), 1, fault);
-    let client = builder(&server)
+    let (builder, clock) = clocked(&server);
+    let client = builder
         .budget(None)
-        .clock(Arc::new(TokioClock::with_unix_start(
-            UNIX_EPOCH + Duration::from_secs(START_UNIX),
-        )))
         .retry_policy(RetryPolicy::new().with_initial_backoff(Duration::from_millis(1)))
         .build()
         .expect("a valid client");
-    let start = Instant::now();
     let response = client.get("/Campaigns").await.expect("the retry succeeds");
-    let waited = start.elapsed();
+    let waited = clock.elapsed();
     assert_eq!(response.attempts(), 2, "{headers:?}");
     assert!(
         waited >= min_wait,
@@ -49,7 +42,7 @@ async fn check(headers: &[(&str, String)], min_wait: Duration) {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn every_hint_is_honoured_on_a_429() {
     let at = |secs: u64| (START_UNIX + secs).to_string();
     check(&[("Retry-After", "7".into())], Duration::from_secs(7)).await;
@@ -92,7 +85,7 @@ fn the_date_above_is_the_epoch_it_claims() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_wait_beyond_the_maximum_is_a_rate_limit_error() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -105,16 +98,13 @@ async fn a_wait_beyond_the_maximum_is_a_rate_limit_error() {
         )
         .header("Retry-After", "240"),
     );
-    let client = builder(&server)
+    let (builder, clock) = clocked(&server);
+    let client = builder
         .retry_policy(RetryPolicy::new().with_max_wait(Duration::from_secs(60)))
         .build()
         .expect("a valid client");
-    let start = Instant::now();
     let error = client.get("/Campaigns").await.expect_err("rate limited");
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "never sleeps the long wait"
-    );
+    assert_eq!(clock.sleeps(), [], "never sleeps the long wait");
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert!(error.is_rate_limited());
     assert_eq!(error.attempts(), 1);
@@ -131,7 +121,7 @@ async fn a_wait_beyond_the_maximum_is_a_rate_limit_error() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_reset_header_on_a_503_is_not_a_hint() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -141,25 +131,23 @@ async fn a_reset_header_on_a_503_is_not_a_hint() {
             .header("X-RateLimit-Reset", "1200")
             .header("X-RateLimit-Remaining", "900"),
     );
-    let client = builder(&server)
-        .budget(None)
-        .build()
-        .expect("a valid client");
-    let start = Instant::now();
+    let (builder, clock) = clocked(&server);
+    let client = builder.budget(None).build().expect("a valid client");
     let response = client
         .get("/Campaigns")
         .await
         .expect("retried with backoff");
     assert_eq!(response.attempts(), 2);
+    // The default backoff's first delay is at most 500 ms; the reset would be 1,200 s.
     assert!(
-        start.elapsed() < Duration::from_secs(21),
+        clock.elapsed() <= Duration::from_millis(500),
         "{:?}",
-        start.elapsed()
+        clock.elapsed()
     );
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn retry_after_on_a_503_is_honoured() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -167,25 +155,22 @@ async fn retry_after_on_a_503_is_honoured() {
         1,
         Fault::status(503).header("Retry-After", "12"),
     );
-    let client = builder(&server)
-        .budget(None)
-        .build()
-        .expect("a valid client");
-    let start = Instant::now();
+    let (builder, clock) = clocked(&server);
+    let client = builder.budget(None).build().expect("a valid client");
     let response = client
         .get("/Campaigns")
         .await
         .expect("retried after the hint");
     assert_eq!(response.attempts(), 2);
     assert!(
-        start.elapsed() >= Duration::from_secs(12),
+        clock.elapsed() >= Duration::from_secs(12),
         "{:?}",
-        start.elapsed()
+        clock.elapsed()
     );
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn persistent_429s_within_the_wait_end_as_an_api_error() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -198,13 +183,21 @@ async fn persistent_429s_within_the_wait_end_as_an_api_error() {
         )
         .header("Retry-After", "2"),
     );
-    let client = builder(&server)
-        .budget(None)
-        .build()
-        .expect("a valid client");
+    let (builder, clock) = clocked(&server);
+    let client = builder.budget(None).build().expect("a valid client");
     let error = client.get("/Campaigns").await.expect_err("429 to the end");
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.attempts(), 4);
+    // Each of the three retries waited out the server's two seconds.
+    assert_eq!(clock.sleeps().len(), 3, "{:?}", clock.sleeps());
+    assert!(
+        clock
+            .sleeps()
+            .iter()
+            .all(|&slept| slept >= Duration::from_secs(2)),
+        "{:?}",
+        clock.sleeps()
+    );
     assert_eq!(error.status().map(u16::from), Some(429));
     assert!(error.is_retryable());
     server.shutdown().await;

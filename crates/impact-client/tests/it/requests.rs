@@ -34,7 +34,7 @@ async fn check(
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn paths_queries_bodies_and_headers() {
     let json = [
         ("Accept", "application/json"),
@@ -101,7 +101,7 @@ async fn paths_queries_bodies_and_headers() {
     .await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn bad_requests_are_typed_errors() {
     let server = quiet_mock().await;
     let client = client(&server);
@@ -146,7 +146,7 @@ fn bad_configuration_is_refused() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn typed_bodies_from_json_and_xml() {
     #[derive(serde::Deserialize)]
     struct Write {
@@ -201,7 +201,7 @@ async fn typed_bodies_from_json_and_xml() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn redirects_follow_for_get_only_and_drop_credentials_across_hosts() {
     let server = quiet_mock().await;
     let port = server.addr().port();

@@ -50,7 +50,7 @@ fn envelope(status: u16) -> Fault {
     )
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn statuses_by_method() {
     let retryable = [408, 429, 500, 502, 503, 504];
     let final_ = [400, 401, 402, 403, 404, 405, 409, 418, 501, 505];
@@ -69,7 +69,7 @@ async fn statuses_by_method() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn api_errors_carry_the_decoded_report() {
     let server = quiet_mock().await;
     server.push_fault(
@@ -96,7 +96,7 @@ async fn api_errors_carry_the_decoded_report() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn error_inside_a_2xx_is_an_api_error_and_not_retried() {
     for call in CALLS {
         let fault = Fault::raw(
@@ -122,7 +122,7 @@ async fn error_inside_a_2xx_is_an_api_error_and_not_retried() {
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn transport_failures_by_method() {
     for call in CALLS {
         // A reset before any answer may come after the server processed the request.
@@ -156,7 +156,7 @@ async fn transport_failures_by_method() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_retry_that_succeeds_reports_its_attempts() {
     let server = quiet_mock().await;
     server.push_fault(RequestMatch::any(), 2, envelope(503));
