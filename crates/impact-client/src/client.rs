@@ -27,6 +27,16 @@ use crate::url::{self as urls, BaseUrl};
 /// The most redirects a GET or HEAD follows (SPEC 3).
 const MAX_REDIRECTS: usize = 5;
 
+/// Headers a caller may set that carry credentials: dropped, with `Authorization`, when a
+/// redirect leaves the origin (or goes over plain http to anything but loopback).
+const SENSITIVE_HEADERS: [&str; 5] = [
+    "authorization",
+    "cookie",
+    "cookie2",
+    "proxy-authorization",
+    "www-authenticate",
+];
+
 /// An async client for one impact.com account.
 ///
 /// Cheap to clone: clones share the connection pool, the pacing state and the retry budget,
@@ -565,7 +575,15 @@ impl Client {
                 builder = builder.header(header::AUTHORIZATION, inner.authorization.clone());
             }
             if !request.headers.is_empty() {
-                builder = builder.headers(request.headers.clone());
+                let mut headers = request.headers.clone();
+                if !authorized {
+                    // The caller's credentials stay with the origin they were meant for, as
+                    // browsers and reqwest do on a redirect elsewhere.
+                    for name in SENSITIVE_HEADERS {
+                        headers.remove(name);
+                    }
+                }
+                builder = builder.headers(headers);
             }
             let response = match builder.send().await {
                 Ok(response) => response,

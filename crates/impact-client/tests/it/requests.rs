@@ -230,6 +230,41 @@ async fn redirects_follow_for_get_only_and_drop_credentials_across_hosts() {
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].auth, AuthSeen::Missing);
 
+    // The caller's own credential headers follow a redirect within the origin only; other
+    // headers follow everywhere.
+    let with_cookies = || {
+        Request::get("/Old")
+            .header("Cookie", "session=s3cr3t")
+            .header("Cookie2", "$Version=1")
+            .header("Proxy-Authorization", "Basic cHJveHk6cGFzcw==")
+            .header("X-Extra", "kept")
+    };
+    let sensitive = ["cookie", "cookie2", "proxy-authorization"];
+    for (target, crosses) in [
+        (ads.clone(), false),
+        (format!("http://localhost:{port}{ads}"), true),
+    ] {
+        server.clear_requests();
+        server.push_fault(
+            RequestMatch::exact(&account_path("/Old")),
+            1,
+            Fault::redirect(302, &target),
+        );
+        let _ = client(&server).send(with_cookies()).await;
+        let log = server.requests();
+        assert_eq!(log.len(), 2, "{target}");
+        assert_eq!(log[0].header("cookie"), Some("session=s3cr3t"));
+        assert_eq!(log[1].header("x-extra"), Some("kept"), "{target}");
+        for name in sensitive {
+            assert!(log[0].header(name).is_some(), "{name} sent to the origin");
+            assert_eq!(
+                log[1].header(name).is_none(),
+                crosses,
+                "{name} after a redirect to {target}"
+            );
+        }
+    }
+
     // POST does not follow.
     server.clear_requests();
     server.push_fault(RequestMatch::any(), 1, Fault::redirect(303, &ads));
