@@ -9,6 +9,7 @@
 
 mod body_cap;
 mod budget;
+mod clock;
 mod deadlines;
 mod faults;
 mod load;
