@@ -18,13 +18,10 @@ async fn check(sleeps: &[u64], expect_elapsed: Duration) {
     let clock = manual_clock();
     let start = clock.now();
     let real = std::time::Instant::now();
-    let tasks: Vec<_> = sleeps
-        .iter()
-        .map(|&n| {
-            let sleep = clock.sleep(ms(n));
-            tokio::spawn(sleep)
-        })
-        .collect();
+    // Every sleep is made before any runs, so that all start at the same instant: a sleep
+    // made after another completed would rightly start from the later time.
+    let made: Vec<_> = sleeps.iter().map(|&n| clock.sleep(ms(n))).collect();
+    let tasks: Vec<_> = made.into_iter().map(tokio::spawn).collect();
     for task in tasks {
         task.await.expect("a sleep never panics");
     }
