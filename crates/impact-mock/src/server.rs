@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -175,7 +175,7 @@ impl MockServerBuilder {
     /// # Errors
     /// When the address cannot be bound.
     pub async fn start(self) -> io::Result<MockServer> {
-        let listener = TcpListener::bind(self.addr).await?;
+        let listener = bind(self.addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             quota: QuotaState::new(self.quota, self.accounts.len()),
@@ -380,4 +380,22 @@ async fn accept_loop(
         connections.abort_all();
     }
     tracing::info!("impact mock stopped");
+}
+
+/// How many connections may wait for the accept loop. Load tests open a thousand at once;
+/// with tokio's default of 1,024, a starved accept loop lets the kernel drop connection
+/// requests, which the client then resends only after a second or more.
+const LISTEN_BACKLOG: u32 = 4_096;
+
+/// Binds `addr` with the larger backlog.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does, so that a restarted server can take its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
