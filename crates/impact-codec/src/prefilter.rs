@@ -1,6 +1,9 @@
 //! A cheap, conservative test of whether a success body could be an API error, so that the
 //! common success path need not decode every body twice.
 
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
 use memchr::{memchr2_iter, memmem};
 
 /// Whether `body` could be an API error by the rule of SPEC 2.2 (a top-level `Status` of
@@ -37,10 +40,15 @@ pub fn may_be_api_error(body: &[u8]) -> bool {
 /// JSON keys are matched exactly (`Status`), so only a `"Status"` key whose value starts with
 /// `error` can make an API error; escapes are the one way to hide either from a byte search.
 fn json_may_be_api_error(body: &[u8]) -> bool {
-    if memmem::find(body, b"\\u").is_some() {
+    // Building a searcher costs more than searching a typical page: build each once.
+    static ESCAPE: OnceLock<Finder<'static>> = OnceLock::new();
+    static STATUS_KEY: OnceLock<Finder<'static>> = OnceLock::new();
+    let escape = ESCAPE.get_or_init(|| Finder::new(b"\\u"));
+    let status_key = STATUS_KEY.get_or_init(|| Finder::new(b"\"Status\""));
+    if escape.find(body).is_some() {
         return true;
     }
-    memmem::find_iter(body, b"\"Status\"").any(|at| {
+    status_key.find_iter(body).any(|at| {
         let value = &body[at + b"\"Status\"".len()..];
         let value = skip(value, |byte| byte.is_ascii_whitespace() || byte == b':');
         value
