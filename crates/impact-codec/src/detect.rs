@@ -53,13 +53,19 @@ fn parse(trimmed: &[u8]) -> Parsed {
                 Err(_) => Parsed::Text,
             }
         }
-        Some(_) => match std::str::from_utf8(trimmed).map(json::parse) {
-            Ok(Ok(top)) => match json::classify(top) {
-                Some(body) => Parsed::Shaped(body),
-                None => Parsed::Unshaped(BodyFormat::Json),
-            },
-            Ok(Err(_)) | Err(_) => Parsed::Text,
-        },
+        Some(_) => {
+            let Ok(text) = std::str::from_utf8(trimmed) else {
+                return Parsed::Text;
+            };
+            let mut top = json::Top::default();
+            match json::parse(text, &mut top) {
+                Ok(()) => match json::classify(&mut top) {
+                    Some(body) => Parsed::Shaped(body),
+                    None => Parsed::Unshaped(BodyFormat::Json),
+                },
+                Err(_) => Parsed::Text,
+            }
+        }
     }
 }
 

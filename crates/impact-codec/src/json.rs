@@ -1,53 +1,43 @@
 //! One-pass JSON decoding of error and success bodies: a purpose-built visitor keeps only the
 //! top-level keys that decide the shape, borrowing strings where it can.
 
-use std::borrow::Cow;
-use std::fmt;
+use std::{fmt, mem};
 
 use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// A scalar read tolerantly: strings stay borrowed when the input allows it, numbers keep
-/// their value, and objects or arrays are skipped without being built.
+/// A scalar read tolerantly: strings and numbers become their text as they are read (nearly
+/// every one read is kept, so building the text at once saves a second step), and objects or
+/// arrays are skipped without being built.
 #[derive(Debug, Default)]
-pub(crate) enum Scalar<'de> {
+pub(crate) enum Scalar {
     /// The key was missing or its value was `null`.
     #[default]
     Absent,
     /// A string.
-    Str(Cow<'de, str>),
-    /// A non-negative integer.
-    Unsigned(u64),
-    /// A negative integer.
-    Signed(i64),
-    /// A number with a fraction or an exponent.
-    Float(f64),
+    Str(String),
+    /// A number, as the decimal text of its value.
+    Number(String),
     /// `true` or `false`.
     Bool(bool),
     /// An object or an array, skipped.
     Nested,
 }
 
-impl<'de> Scalar<'de> {
+impl Scalar {
     pub(crate) fn is_present(&self) -> bool {
         !matches!(self, Scalar::Absent)
     }
 
     pub(crate) fn is_number(&self) -> bool {
-        matches!(
-            self,
-            Scalar::Unsigned(_) | Scalar::Signed(_) | Scalar::Float(_)
-        )
+        matches!(self, Scalar::Number(_))
     }
 
     /// The value as text, when it is a scalar: a number where a string was expected becomes
     /// its decimal text.
     pub(crate) fn into_text(self) -> Option<String> {
         match self {
-            Scalar::Str(text) => Some(text.into_owned()),
-            Scalar::Unsigned(n) => Some(n.to_string()),
-            Scalar::Signed(n) => Some(n.to_string()),
-            Scalar::Float(n) => Some(n.to_string()),
+            Scalar::Str(text) | Scalar::Number(text) => Some(text),
             Scalar::Bool(b) => Some(b.to_string()),
             Scalar::Absent | Scalar::Nested => None,
         }
@@ -61,7 +51,7 @@ impl<'de> Scalar<'de> {
     }
 }
 
-impl<'de> de::Deserialize<'de> for Scalar<'de> {
+impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ScalarVisitor)
     }
@@ -70,28 +60,25 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
 struct ScalarVisitor;
 
 impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
+    type Value = Scalar;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any json value")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+        Ok(Scalar::Str(v.to_owned()))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
+        Ok(Scalar::Str(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Unsigned(v))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Signed(v))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Scalar::Float(v))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Scalar::Bool(v))
@@ -110,6 +97,12 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Scalar::Nested)
     }
+}
+
+/// Whether a key that only counts by its presence holds something other than `null`; the
+/// value is skipped without being built.
+fn present<'de, A: MapAccess<'de>>(map: &mut A) -> Result<bool, A::Error> {
+    Ok(map.next_value::<Option<IgnoredAny>>()?.is_some())
 }
 
 /// The top-level keys that matter, recognised without allocating.
@@ -164,10 +157,10 @@ impl<'de> de::Deserialize<'de> for TopKey {
 
 /// What the top level of a JSON document held, as far as the shape rules care.
 #[derive(Default)]
-pub(crate) struct Top<'de> {
+pub(crate) struct Top {
     kind: TopKind,
-    status_upper: Scalar<'de>,
-    message_upper: Scalar<'de>,
+    status_upper: Scalar,
+    message_upper: Scalar,
     errors_upper: Option<Vec<FieldError>>,
     /// `errors`: `Some((items, was_an_array))` when present and not null.
     errors_lower: Option<(Vec<FieldError>, bool)>,
@@ -175,18 +168,18 @@ pub(crate) struct Top<'de> {
     status_message: bool,
     /// The keys of problem and Spring bodies, boxed so that the common envelope, which has
     /// none of them, stays small and cheap to move.
-    lower: Option<Box<LowerKeys<'de>>>,
+    lower: Option<Box<LowerKeys>>,
 }
 
 /// The lower-case keys of problem, Spring and conversion bodies.
 #[derive(Default)]
-struct LowerKeys<'de> {
-    status_lower: Scalar<'de>,
-    status_code: Scalar<'de>,
-    title: Scalar<'de>,
-    detail: Scalar<'de>,
-    message_lower: Scalar<'de>,
-    error_lower: Scalar<'de>,
+struct LowerKeys {
+    status_lower: Scalar,
+    status_code: Scalar,
+    title: Scalar,
+    detail: Scalar,
+    message_lower: Scalar,
+    error_lower: Scalar,
     timestamp: bool,
 }
 
@@ -197,17 +190,29 @@ enum TopKind {
     Other,
 }
 
-struct TopVisitor;
+/// Reads the top level into a [`Top`] the caller owns, so that the large struct is written in
+/// place instead of being moved through serde's return values.
+struct TopSeed<'a> {
+    top: &'a mut Top,
+}
 
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top<'de>;
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a json document")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut top = Top::default();
+        let top = self.top;
         while let Some(key) = map.next_key::<TopKey>()? {
             match key {
                 TopKey::StatusUpper => top.status_upper = map.next_value()?,
@@ -225,9 +230,7 @@ impl<'de> Visitor<'de> for TopVisitor {
                         .next_value_seed(ErrorsSeed { lower: true })?
                         .map(|(items, _)| items)
                 }
-                TopKey::StatusMessage => {
-                    top.status_message = map.next_value::<Scalar<'de>>()?.is_present()
-                }
+                TopKey::StatusMessage => top.status_message = present(&mut map)?,
                 TopKey::StatusLower => {
                     top.lower.get_or_insert_default().status_lower = map.next_value()?
                 }
@@ -243,51 +246,46 @@ impl<'de> Visitor<'de> for TopVisitor {
                     top.lower.get_or_insert_default().error_lower = map.next_value()?
                 }
                 TopKey::Timestamp => {
-                    top.lower.get_or_insert_default().timestamp =
-                        map.next_value::<Scalar<'de>>()?.is_present()
+                    top.lower.get_or_insert_default().timestamp = present(&mut map)?
                 }
                 TopKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(top)
+        Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Top::other())
+        self.other()
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-        Ok(Top::other())
-    }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Top::other())
+        self.other()
     }
 }
 
-impl Top<'_> {
-    fn other() -> Self {
-        Top {
-            kind: TopKind::Other,
-            ..Top::default()
-        }
+impl TopSeed<'_> {
+    /// A document that is not an object: no key of it matters.
+    fn other<E>(self) -> Result<(), E> {
+        self.top.kind = TopKind::Other;
+        Ok(())
     }
 }
 
@@ -317,7 +315,14 @@ impl<'de> Visitor<'de> for ErrorsSeed {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(ItemSeed { lower: self.lower })? {
-            items.extend(item);
+            if let Some(item) = item {
+                if items.capacity() == 0 {
+                    // Most lists hold one to a few items: allocating room for four at once
+                    // skips the growth path a first push would take.
+                    items = Vec::with_capacity(4);
+                }
+                items.push(item);
+            }
         }
         Ok(Some((items, true)))
     }
@@ -352,12 +357,6 @@ impl<'de> Visitor<'de> for ErrorsSeed {
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_owned(), None)],
-            false,
-        )))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Some((
@@ -440,7 +439,7 @@ struct ItemParts {
 }
 
 impl ItemParts {
-    fn set(&mut self, key: ItemKey, value: Scalar<'_>, lower: bool) {
+    fn set(&mut self, key: ItemKey, value: Scalar, lower: bool) {
         let (slot, is_lower) = match key {
             ItemKey::FieldUpper => (0, false),
             ItemKey::FieldLower => (0, true),
@@ -464,7 +463,8 @@ impl ItemParts {
     }
 }
 
-/// One item of an error list: an object with field, message and level, or a bare string.
+/// One item of an error list: an object with field, message and level, or a bare scalar,
+/// whose text becomes the message. `null`, arrays and other nested values yield no item.
 struct ItemSeed {
     lower: bool,
 }
@@ -473,26 +473,12 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
     type Value = Option<FieldError>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        match deserializer.deserialize_any(ScalarOrItem { lower: self.lower })? {
-            ItemOrScalar::Item(item) => Ok(Some(item)),
-            ItemOrScalar::Scalar(scalar) => Ok(scalar
-                .into_text()
-                .map(|text| FieldError::new(None, text, None))),
-        }
+        deserializer.deserialize_any(self)
     }
 }
 
-enum ItemOrScalar<'de> {
-    Item(FieldError),
-    Scalar(Scalar<'de>),
-}
-
-struct ScalarOrItem {
-    lower: bool,
-}
-
-impl<'de> Visitor<'de> for ScalarOrItem {
-    type Value = ItemOrScalar<'de>;
+impl<'de> Visitor<'de> for ItemSeed {
+    type Value = Option<FieldError>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an error item")
@@ -507,48 +493,45 @@ impl<'de> Visitor<'de> for ScalarOrItem {
                 key => parts.set(key, map.next_value()?, self.lower),
             }
         }
-        Ok(ItemOrScalar::Item(parts.finish()))
+        Ok(Some(parts.finish()))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ScalarVisitor.visit_seq(seq).map(ItemOrScalar::Scalar)
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Str(Cow::Borrowed(v))))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Str(Cow::Owned(v.to_owned()))))
+        Ok(Some(FieldError::new(None, v.to_owned(), None)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Unsigned(v)))
+        Ok(Some(FieldError::new(None, v.to_string(), None)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Signed(v)))
+        Ok(Some(FieldError::new(None, v.to_string(), None)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Float(v)))
+        Ok(Some(FieldError::new(None, v.to_string(), None)))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Bool(v)))
+        Ok(Some(FieldError::new(None, v.to_string(), None)))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ItemOrScalar::Scalar(Scalar::Absent))
+        Ok(None)
     }
 }
 
 /// Parses `body` as one whole JSON document (trailing bytes other than whitespace are an error)
 /// and reads its top level. The caller has checked that the whole body is UTF-8, as JSON text
 /// must be, including inside the strings that are skipped.
-pub(crate) fn parse(body: &str) -> Result<Top<'_>, serde_json::Error> {
+pub(crate) fn parse(body: &str, top: &mut Top) -> Result<(), serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(body);
-    let top = deserializer.deserialize_any(TopVisitor)?;
-    deserializer.end()?;
-    Ok(top)
+    TopSeed { top }.deserialize(&mut deserializer)?;
+    deserializer.end()
 }
 
 /// Builds the decoded body from the top level by the shape rules of SPEC 6.1. Returns `None`
 /// for a parsed document of no known shape, which the caller turns into `success` or
 /// `unstructured` depending on the HTTP status.
-pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
+pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
     if top.kind != TopKind::Object {
         return None;
     }
@@ -561,14 +544,18 @@ pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
     let has_errors_lower = top.errors_lower.is_some();
     let api_error = status_is_error && (has_message_upper || has_errors_upper || has_errors_lower);
     let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
-    let lower = top.lower.map(|boxed| *boxed).unwrap_or_default();
+    let lower = top.lower.take().map(|boxed| *boxed).unwrap_or_default();
 
     let mut body;
     if errors_lower_is_array && !has_errors_upper && !has_message_upper {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
-        body.status = top.status_upper.into_text();
+        body.status = mem::take(&mut top.status_upper).into_text();
         body.message = lower.message_lower.into_text();
-        body.errors = top.errors_lower.map(|(items, _)| items).unwrap_or_default();
+        body.errors = top
+            .errors_lower
+            .take()
+            .map(|(items, _)| items)
+            .unwrap_or_default();
         body.reports_error = api_error || !body.errors.is_empty();
     } else if (has_errors_upper
         || status_is_error
@@ -576,14 +563,14 @@ pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
         && !(top.status_message && !has_message_upper && !has_errors_upper)
     {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
-        body.status = top.status_upper.into_text();
-        body.message = top.message_upper.into_text();
-        body.errors = top.errors_upper.unwrap_or_default();
+        body.status = mem::take(&mut top.status_upper).into_text();
+        body.message = mem::take(&mut top.message_upper).into_text();
+        body.errors = top.errors_upper.take().unwrap_or_default();
         body.reports_error = api_error;
     } else if top.status_upper.is_present() {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Success);
-        body.status = top.status_upper.into_text();
-        body.message = top.message_upper.into_text();
+        body.status = mem::take(&mut top.status_upper).into_text();
+        body.message = mem::take(&mut top.message_upper).into_text();
         body.reports_error = api_error;
     } else if lower.status_lower.as_str().is_some()
         && (lower.error_lower.is_present() || lower.timestamp)
@@ -616,7 +603,7 @@ pub(crate) fn classify(top: Top<'_>) -> Option<DecodedBody> {
         return None;
     }
     body.api_error = api_error;
-    if let Some(warnings) = top.warnings {
+    if let Some(warnings) = top.warnings.take() {
         body.warnings = warnings;
     }
     Some(body)

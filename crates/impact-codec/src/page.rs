@@ -236,7 +236,7 @@ impl<'de> Visitor<'de> for PageVisitor {
         let mut total: Option<u64> = None;
         while let Some(key) = map.next_key::<String>()? {
             if let Some(name) = key.strip_prefix('@') {
-                let value: Scalar<'de> = map.next_value()?;
+                let value: Scalar = map.next_value()?;
                 page.meta.set(name, value.into_text());
             } else if page.list_key.is_none() {
                 match map.next_value::<Value>()? {

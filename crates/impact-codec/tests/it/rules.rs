@@ -78,6 +78,14 @@ fn envelopes() {
         ),
         "json envelope bad_request status=ERROR errors=[-|first|-, -|second|-]",
     );
+    // Scalar items become messages; null and nested arrays are no item at all.
+    check(
+        (
+            br#"{"Status":"ERROR","Errors":[null,[1,{"Field":"x"}],5,-2,0.5,false,"x"]}"#,
+            Some(400),
+        ),
+        "json envelope bad_request status=ERROR errors=[-|5|-, -|-2|-, -|0.5|-, -|false|-, -|x|-]",
+    );
 }
 
 #[test]
