@@ -382,22 +382,31 @@ impl WriteResult {
 pub fn encode_form<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     fn push_encoded(out: &mut String, text: &str) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for &byte in text.as_bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    out.push(char::from(byte))
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(byte >> 4)]));
-                    out.push(char::from(HEX[usize::from(byte & 0xF)]));
-                }
+        let unreserved =
+            |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_');
+        // Copy runs of characters that stay as they are in one go: most keys and values are
+        // one such run. A run is ASCII, so its ends are character boundaries.
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        for (index, &byte) in bytes.iter().enumerate() {
+            if unreserved(byte) {
+                continue;
+            }
+            out.push_str(text.get(start..index).unwrap_or_default());
+            start = index + 1;
+            if byte == b' ' {
+                out.push('+');
+            } else {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xF)]));
             }
         }
+        out.push_str(text.get(start..).unwrap_or_default());
     }
     let mut out = String::new();
     for (index, (key, value)) in pairs.into_iter().enumerate() {
+        out.reserve(key.len() + value.len() + 2);
         if index > 0 {
             out.push('&');
         }

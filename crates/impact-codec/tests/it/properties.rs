@@ -198,6 +198,51 @@ proptest! {
             prop_assert!(impact_codec::may_be_api_error(&bytes));
         }
     }
+
+    #[test]
+    fn form_encoding_round_trips_and_stays_in_its_alphabet(
+        pairs in prop::collection::vec((any::<String>(), any::<String>()), 0..4),
+    ) {
+        let encoded = impact_codec::encode_form(
+            pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())),
+        );
+        prop_assert!(
+            encoded.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"*-._+%=&".contains(&byte)),
+            "{encoded:?}"
+        );
+        let decoded: Vec<(String, String)> = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            encoded
+                .split('&')
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (form_decode(key), form_decode(value))
+                })
+                .collect()
+        };
+        prop_assert_eq!(decoded, pairs);
+    }
+}
+
+/// The inverse of form encoding, written plainly for the round-trip property.
+fn form_decode(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        match first {
+            b'+' => bytes.push(b' '),
+            b'%' if tail.len() >= 2 => {
+                let hex = std::str::from_utf8(&tail[..2]).expect("ascii hex");
+                bytes.push(u8::from_str_radix(hex, 16).expect("hex digits"));
+                rest = &tail[2..];
+                continue;
+            }
+            byte => bytes.push(byte),
+        }
+        rest = tail;
+    }
+    String::from_utf8(bytes).expect("the encoding of a string decodes to it")
 }
 
 #[test]
