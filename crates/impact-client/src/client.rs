@@ -1,6 +1,7 @@
 //! The client and its send loop: every attempt, redirect, bounded body read and retry decision
 //! of one call, with the policy taken from `impact-retry` (SPEC 3).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -22,7 +23,7 @@ use crate::error::{Error, ErrorKind};
 use crate::request::Request;
 use crate::response::Response;
 use crate::time::{Clock, Random, unix_secs};
-use crate::url::{self as urls, BaseUrl};
+use crate::url::{self as urls, AnsweredUrl, BaseUrl};
 
 /// The most redirects a GET or HEAD follows (SPEC 3).
 const MAX_REDIRECTS: usize = 5;
@@ -108,7 +109,8 @@ struct Raw {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
-    url: String,
+    /// The URL that answered when a redirect was followed; `None` when the call's own URL did.
+    redirected_to: Option<Url>,
 }
 
 /// Why an attempt produced no response to judge.
@@ -209,10 +211,15 @@ impl Client {
         }
         let resolved = if urls::is_absolute_api_path(path) {
             path.to_owned()
-        } else if path.starts_with('/') {
-            format!("{}{path}", self.inner.account_root)
         } else {
-            format!("{}/{path}", self.inner.account_root)
+            let root = &self.inner.account_root;
+            let mut resolved = String::with_capacity(root.len() + 1 + path.len());
+            resolved.push_str(root);
+            if !path.starts_with('/') {
+                resolved.push('/');
+            }
+            resolved.push_str(path);
+            resolved
         };
         urls::check_path(&resolved)?;
         Ok(resolved)
@@ -257,10 +264,12 @@ impl Client {
     }
 
     fn now(&self) -> Duration {
-        self.inner
-            .clock
-            .now()
-            .saturating_duration_since(self.inner.origin)
+        self.since_origin(self.inner.clock.now())
+    }
+
+    /// An instant of the clock as the policy counts time: since the client was built.
+    fn since_origin(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.inner.origin)
     }
 
     fn shared(&self) -> MutexGuard<'_, Shared> {
@@ -283,12 +292,19 @@ impl Client {
         } else {
             Idempotency::NotIdempotent
         };
-        let mut state = RetryState::start(&policy, self.now());
+        // The clock is read once before each attempt and once after it: admission, the start
+        // of the call and the start of the attempt share the first reading, since nothing
+        // between them waits.
+        let mut before = inner.clock.now();
+        let mut state = RetryState::start(&policy, self.since_origin(before));
         let mut last_report: Option<Report> = None;
         let mut last_rate: Option<RateLimitInfo> = None;
 
         loop {
-            let admission = self.shared().pacer.admit(self.now(), policy.max_wait);
+            let admission = self
+                .shared()
+                .pacer
+                .admit(self.since_origin(before), policy.max_wait);
             match admission {
                 Admission::Now => {}
                 Admission::Wait(wait) => {
@@ -309,6 +325,7 @@ impl Client {
                         ));
                     }
                     inner.clock.sleep(wait).await;
+                    before = inner.clock.now();
                 }
                 Admission::TooLong { retry_after } => {
                     return Err(self.rate_limited(
@@ -322,7 +339,7 @@ impl Client {
                 }
                 _ => {}
             }
-            let plan = match state.begin_attempt(&policy, self.now()) {
+            let plan = match state.begin_attempt(&policy, self.since_origin(before)) {
                 Ok(plan) => plan,
                 Err(_) => {
                     return Err(self.deadline_error(
@@ -340,7 +357,7 @@ impl Client {
             // not move while the timer ran: it is moved to the attempt's end here, so that the
             // deadline and the delays after it count the timed-out attempt as its whole
             // timeout. A clock that follows real time is already past that instant.
-            let started = inner.clock.now();
+            let started = before;
             let ended =
                 match tokio::time::timeout(plan.timeout, self.attempt(request, &url, format)).await
                 {
@@ -359,7 +376,7 @@ impl Client {
                     }
                 };
 
-            let now = self.now();
+            let now = self.since_origin(inner.clock.now());
             let unix_now = unix_secs(inner.clock.unix_now());
             let (outcome, failure) = match ended {
                 AttemptEnd::Fatal(error) => {
@@ -415,7 +432,7 @@ impl Client {
                             body: raw.body,
                             rate_limit: rate,
                             attempts: plan.number,
-                            url: raw.url,
+                            url: AnsweredUrl::new(raw.redirected_to.unwrap_or(url)),
                         });
                     };
                     let outcome = if raw.status.is_success() {
@@ -457,6 +474,7 @@ impl Client {
                         "attempt failed; retrying"
                     );
                     inner.clock.sleep(retry.delay).await;
+                    before = inner.clock.now();
                 }
                 Decision::GiveUp(give_up) => {
                     tracing::info!(
@@ -552,14 +570,15 @@ impl Client {
     async fn attempt(&self, request: &Request, url: &Url, format: Format) -> AttemptEnd {
         let inner = &*self.inner;
         let follows = matches!(request.method, Method::GET | Method::HEAD);
-        let mut url = url.clone();
+        // The call's URL is cloned once per request sent; a redirect replaces it.
+        let mut url = Cow::Borrowed(url);
         let mut authorized = true;
         let mut redirects = 0;
         loop {
             let mut builder = inner
                 .http
-                .request(request.method.clone(), url.clone())
-                .header(header::ACCEPT, HeaderValue::from_static(format.accept()));
+                .request(request.method.clone(), url.as_ref().clone())
+                .header(header::ACCEPT, format.accept_header());
             if let Some(version) = &inner.ir_version {
                 builder = builder.header("IR-Version", version.clone());
             }
@@ -611,20 +630,27 @@ impl Client {
                         authorized,
                         "following a redirect"
                     );
-                    url = target;
+                    url = Cow::Owned(target);
                     redirects += 1;
                     continue;
                 }
             }
-            return self.read(response).await;
+            let redirected_to = match url {
+                Cow::Owned(target) => Some(target),
+                Cow::Borrowed(_) => None,
+            };
+            return self.read(response, redirected_to).await;
         }
     }
 
     /// Reads a response body within the cap for its status.
-    async fn read(&self, mut response: reqwest::Response) -> AttemptEnd {
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        redirected_to: Option<Url>,
+    ) -> AttemptEnd {
         let status = StatusCode::from(response.status());
         let headers = std::mem::take(response.headers_mut());
-        let url = urls::redacted(response.url());
         let success = status.is_success();
         let cap = if success {
             self.inner.success_body_cap
@@ -692,7 +718,7 @@ impl Client {
             status,
             headers,
             body,
-            url,
+            redirected_to,
         })
     }
 }

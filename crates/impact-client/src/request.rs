@@ -95,10 +95,12 @@ impl Request {
     /// Adds one query parameter (form-urlencoded).
     pub fn query(mut self, key: &str, value: &str) -> Request {
         let pair = impact_codec::encode_form([(key, value)]);
-        if !self.query.is_empty() {
+        if self.query.is_empty() {
+            self.query = pair;
+        } else {
             self.query.push('&');
+            self.query.push_str(&pair);
         }
-        self.query.push_str(&pair);
         self
     }
 
@@ -108,10 +110,10 @@ impl Request {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Request {
         let encoded = impact_codec::encode_form(pairs);
-        if !encoded.is_empty() {
-            if !self.query.is_empty() {
-                self.query.push('&');
-            }
+        if self.query.is_empty() {
+            self.query = encoded;
+        } else if !encoded.is_empty() {
+            self.query.push('&');
             self.query.push_str(&encoded);
         }
         self

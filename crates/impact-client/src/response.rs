@@ -6,6 +6,7 @@ use http::HeaderMap;
 use impact_errors::{BodyFormat, RateLimitInfo, StatusCode};
 
 use crate::error::{Error, ErrorKind};
+use crate::url::AnsweredUrl;
 
 /// A response the API answered with success (2xx, and no `Status: ERROR` in the body).
 ///
@@ -26,7 +27,7 @@ pub struct Response {
     pub(crate) body: Bytes,
     pub(crate) rate_limit: RateLimitInfo,
     pub(crate) attempts: u32,
-    pub(crate) url: String,
+    pub(crate) url: AnsweredUrl,
 }
 
 impl Response {
@@ -52,7 +53,7 @@ impl Response {
 
     /// The URL answered, without query or credentials.
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.as_str()
     }
 
     /// The `Content-Type` header, when present and readable.
@@ -99,7 +100,7 @@ impl Response {
     fn decode_error(&self, error: impact_codec::DecodeError) -> Error {
         Error::new(ErrorKind::Decode, format!("{error}"))
             .with_attempts(self.attempts)
-            .with_url(&self.url)
+            .with_url(self.url.as_str())
             .with_source(error)
     }
 }

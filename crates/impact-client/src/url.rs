@@ -1,6 +1,7 @@
 //! Base URLs, request paths and next-page URIs: where a request may go, so that the token never
 //! travels in clear text nor follows a link to another host (SPEC 2.4, 2.5).
 
+use std::fmt;
 use std::net::IpAddr;
 
 use reqwest::Url;
@@ -11,12 +12,24 @@ use crate::error::Error;
 const API_ROOTS: [&str; 3] = ["Mediapartners", "Advertisers", "Agencies"];
 
 /// A checked base URL: an `https` origin, or `http` to loopback, with an optional path prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct BaseUrl {
     /// `scheme://host[:port]`, without a trailing slash.
     origin: String,
     /// The path prefix, empty or starting with `/` and without a trailing slash.
     prefix: String,
+    /// The origin parsed once: request URLs are this with their path and query set, which
+    /// spares parsing and checking the scheme and host again on every request.
+    parsed_origin: Url,
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BaseUrl")
+            .field("origin", &self.origin)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 impl BaseUrl {
@@ -59,12 +72,49 @@ impl BaseUrl {
             None => format!("{}://{host}", url.scheme()),
         };
         let prefix = url.path().trim_end_matches('/').to_owned();
-        Ok(BaseUrl { origin, prefix })
+        let parsed_origin = Url::parse(&origin)
+            .map_err(|error| Error::config(format!("base url is not a valid url: {error}")))?;
+        Ok(BaseUrl {
+            origin,
+            prefix,
+            parsed_origin,
+        })
     }
 
     /// The full URL of a path (which starts with `/` and does not yet carry the prefix) and an
     /// encoded query.
+    ///
+    /// The already parsed origin gets the path and query set on it, which the URL parser
+    /// normalises and percent-encodes exactly as it would in a whole URL. Text that a whole
+    /// URL reads differently takes the slower way through [`BaseUrl::join_by_parsing`], so
+    /// that both ways always give the same URL (a property test holds them to it): `?` or `#`
+    /// in the path and `#` in the query, which would start a query or fragment but are encoded
+    /// when set alone, and spaces or control characters, which the parser trims or drops from a
+    /// whole URL.
     pub(crate) fn join(&self, path: &str, query: &str) -> Result<Url, Error> {
+        let read_differently = |text: &str, delimiters: &[u8]| {
+            text.bytes()
+                .any(|byte| byte <= b' ' || delimiters.contains(&byte))
+        };
+        if !path.starts_with('/') || read_differently(path, b"?#") || read_differently(query, b"#")
+        {
+            return self.join_by_parsing(path, query);
+        }
+        let mut url = self.parsed_origin.clone();
+        if self.prefix.is_empty() {
+            url.set_path(path);
+        } else {
+            let mut full = String::with_capacity(self.prefix.len() + path.len());
+            full.push_str(&self.prefix);
+            full.push_str(path);
+            url.set_path(&full);
+        }
+        url.set_query((!query.is_empty()).then_some(query));
+        Ok(url)
+    }
+
+    /// [`BaseUrl::join`] by parsing the whole URL as text.
+    pub(crate) fn join_by_parsing(&self, path: &str, query: &str) -> Result<Url, Error> {
         let mut text = String::with_capacity(
             self.origin.len() + self.prefix.len() + path.len() + query.len() + 1,
         );
@@ -151,12 +201,31 @@ pub(crate) fn is_absolute_api_path(path: &str) -> bool {
 /// Refuses a path that could not be sent as given: control characters, whitespace, or a
 /// scheme that would make it a URL of its own.
 pub(crate) fn check_path(path: &str) -> Result<(), Error> {
-    if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    // Paths are nearly always ASCII: one pass over the bytes looks for ASCII whitespace,
+    // control characters and `://`, and characters are decoded only when a byte is not ASCII.
+    let bytes = path.as_bytes();
+    let mut refused = false;
+    let mut scheme_separator = false;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if !byte.is_ascii() {
+            refused = path.chars().any(|c| c.is_control() || c.is_whitespace());
+            scheme_separator = path.contains("://");
+            break;
+        }
+        if byte.is_ascii_control() || byte.is_ascii_whitespace() {
+            refused = true;
+            break;
+        }
+        if byte == b':' && bytes.get(index + 1..index + 3) == Some(b"//") {
+            scheme_separator = true;
+        }
+    }
+    if refused {
         return Err(Error::request(
             "path must not contain whitespace or control characters",
         ));
     }
-    if path.contains("://") || path.starts_with("//") {
+    if scheme_separator || path.starts_with("//") {
         return Err(Error::request(
             "path must be relative to the base url, not a url of its own",
         ));
@@ -177,8 +246,59 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The URL a response came from, held as the request sent it and shown as [`redacted`] shows
+/// URLs: scheme, host, port and path. Keeping the URL itself spares building a string for
+/// every response.
+#[derive(Clone)]
+pub(crate) struct AnsweredUrl(Url);
+
+impl AnsweredUrl {
+    /// Wraps an http(s) URL, dropping any user info (only a redirect target can carry it).
+    pub(crate) fn new(mut url: Url) -> AnsweredUrl {
+        if !url.username().is_empty() || url.password().is_some() {
+            // Both only fail for URLs without a host, which http(s) URLs always have.
+            let _ = url.set_password(None);
+            let _ = url.set_username("");
+        }
+        AnsweredUrl(url)
+    }
+
+    /// Scheme, host, port and path: the serialisation up to its query or fragment.
+    pub(crate) fn as_str(&self) -> &str {
+        let text = self.0.as_str();
+        let end = text
+            .bytes()
+            .position(|byte| byte == b'?' || byte == b'#')
+            .unwrap_or(text.len());
+        &text[..end]
+    }
+}
+
+impl fmt::Debug for AnsweredUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// A URL for errors and logs: origin and path, never the query (it may carry secrets).
 pub(crate) fn redacted(url: &Url) -> String {
+    let web = matches!(url.scheme(), "http" | "https");
+    if web && url.username().is_empty() && url.password().is_none() {
+        // Without user info, an http(s) URL's serialisation up to the first `?` or `#` is
+        // exactly scheme, host, port and path (the URL parser percent-encodes both characters
+        // in a path), so one slice replaces assembling the parts.
+        let text = url.as_str();
+        let end = text
+            .bytes()
+            .position(|byte| byte == b'?' || byte == b'#')
+            .unwrap_or(text.len());
+        return text[..end].to_owned();
+    }
+    redacted_from_parts(url)
+}
+
+/// [`redacted`] assembled from the URL's parts, for any URL.
+fn redacted_from_parts(url: &Url) -> String {
     let mut text = String::with_capacity(url.as_str().len());
     text.push_str(url.scheme());
     text.push_str("://");
@@ -288,5 +408,86 @@ mod tests {
         assert!(!is_absolute_api_path("/Advertisers?Page=2"));
         assert!(!is_absolute_api_path("/MediapartnersX/Ads"));
         assert!(!is_absolute_api_path("/Campaigns"));
+    }
+
+    /// Path and query text of any kind a caller or a next-page URI could bring: ASCII
+    /// letters, dot segments, percent signs, backslashes, reserved and non-ASCII characters.
+    fn url_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => proptest::char::range('a', 'z').prop_map(String::from),
+                2 => Just("/".to_owned()),
+                1 => prop::sample::select(vec![
+                    ".", "..", "/./", "/../", "://", "%", "%2e", "%2F", "%zz", "\\", "?", "#", "&", "=",
+                    "+", ":", "@", "!", "$", "'", "(", ")", "*", ",", ";", "[", "]", "{", "}",
+                    "|", "^", "`", "<", ">", "\"", " ", "\t", "é", "€", "\u{1F600}",
+                    "\u{0}", "\u{7f}", "\u{85}", "\u{a0}",
+                ])
+                .prop_map(str::to_owned),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Setting the path and query on the parsed origin gives the same URL as parsing the
+        /// whole text, with and without a path prefix.
+        #[test]
+        fn join_agrees_with_parsing_the_whole_url(
+            base in prop::sample::select(vec![
+                "https://api.impact.com",
+                "http://127.0.0.1:8080/proxy/",
+                "https://example.com:8443/a%20b",
+                "http://[::1]:99",
+            ]),
+            path in url_text(),
+            query in url_text(),
+        ) {
+            let base = BaseUrl::parse(base).expect("valid base");
+            let path = format!("/{path}");
+            let fast = base.join(&path, &query).map(|url| url.to_string());
+            let parsed = base.join_by_parsing(&path, &query).map(|url| url.to_string());
+            prop_assert_eq!(fast.ok(), parsed.ok());
+        }
+
+        /// The one-pass check refuses exactly what its definition refuses.
+        #[test]
+        fn check_path_agrees_with_its_definition(path in url_text()) {
+            let defined = !path.chars().any(|c| c.is_control() || c.is_whitespace())
+                && !path.contains("://")
+                && !path.starts_with("//");
+            prop_assert_eq!(check_path(&path).is_ok(), defined, "{:?}", path);
+        }
+
+        /// The sliced redactions (of a URL in an error and of the URL a response came from)
+        /// are the one assembled from the parts, whatever the URL holds.
+        #[test]
+        fn redacted_agrees_with_its_parts(
+            base in prop::sample::select(vec![
+                "https://api.impact.com",
+                "http://127.0.0.1:8080/proxy/",
+                "https://user:secret@example.com:8443/x",
+                "http://[::1]:99",
+                "https://example.com:443/",
+            ]),
+            path in url_text(),
+        ) {
+            let Ok(url) = Url::parse(base).and_then(|base| base.join(&path)) else {
+                return Ok(());
+            };
+            prop_assert_eq!(redacted(&url), redacted_from_parts(&url));
+            prop_assert!(!redacted(&url).contains("secret"));
+            // Responses only ever come from http(s) URLs (a join may give another scheme).
+            if !matches!(url.scheme(), "http" | "https") {
+                return Ok(());
+            }
+            let answered = AnsweredUrl::new(url.clone());
+            prop_assert_eq!(answered.as_str(), redacted(&url));
+            let shown = format!("{answered:?}");
+            prop_assert!(!shown.contains("secret"), "{}", shown);
+        }
     }
 }
