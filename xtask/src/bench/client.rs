@@ -152,7 +152,12 @@ pub(crate) fn serve_mock() -> Result<(), String> {
 #[derive(Debug, Clone)]
 pub(crate) struct ThroughputFigures {
     pub(crate) rps: Paired,
+    /// A second raw reqwest client (`ours`) against the first (`baseline`), measured in the
+    /// same rounds: how far from 1 the method lands when both sides are the same code.
+    pub(crate) null: Paired,
     pub(crate) body_bytes: usize,
+    /// The length of one side's turn in a round.
+    pub(crate) repetition: Duration,
 }
 
 /// impact-client with its defaults (retries, budget, pacing on) on the loopback mock.
@@ -255,7 +260,8 @@ async fn repetition(side: &Side, length: Duration) -> Result<f64, String> {
     Ok(done.load(Ordering::Relaxed) as f64 / seconds)
 }
 
-/// Interleaves `pairs` repetitions of each side, after warming both pools up.
+/// Runs `pairs` rounds of impact-client, raw reqwest and a second raw reqwest client, after
+/// warming every pool up.
 pub(crate) fn throughput(
     base_url: &str,
     pairs: usize,
@@ -271,6 +277,7 @@ pub(crate) fn throughput(
         let url =
             format!("{base_url}/Mediapartners/{DEMO_ACCOUNT_SID}/Campaigns?PageSize={PAGE_SIZE}");
         let raw = Side::Raw(raw_client()?, Arc::from(url.as_str()));
+        let raw_again = Side::Raw(raw_client()?, Arc::from(url.as_str()));
         let body_bytes = ours.once().await?;
         let raw_bytes = raw.once().await?;
         if body_bytes != raw_bytes {
@@ -280,14 +287,39 @@ pub(crate) fn throughput(
         }
         // Warm-up: open every pooled connection and let the allocator settle.
         let warm_up = length.min(Duration::from_millis(300));
-        repetition(&ours, warm_up).await?;
-        repetition(&raw, warm_up).await?;
-        let mut rps = Paired::default();
-        for _ in 0..pairs {
-            rps.ours.push(repetition(&ours, length).await?);
-            rps.baseline.push(repetition(&raw, length).await?);
+        for side in [&ours, &raw, &raw_again] {
+            repetition(side, warm_up).await?;
         }
-        Ok(ThroughputFigures { rps, body_bytes })
+        // Many short rounds, each running the three sides back to back in an order that
+        // cycles through all six: this machine's throughput swings by 10% and more from one
+        // second to the next, and only samples taken close together see the same machine.
+        const ORDERS: [[usize; 3]; 6] = [
+            [0, 1, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+            [1, 0, 2],
+            [0, 2, 1],
+        ];
+        let sides = [&ours, &raw, &raw_again];
+        let mut rps = Paired::default();
+        let mut null = Paired::default();
+        for round in 0..pairs {
+            let mut samples = [0.0; 3];
+            for index in ORDERS[round % ORDERS.len()] {
+                samples[index] = repetition(sides[index], length).await?;
+            }
+            rps.ours.push(samples[0]);
+            rps.baseline.push(samples[1]);
+            null.ours.push(samples[2]);
+            null.baseline.push(samples[1]);
+        }
+        Ok(ThroughputFigures {
+            rps,
+            null,
+            body_bytes,
+            repetition: length,
+        })
     })
 }
 
@@ -425,10 +457,35 @@ pub(crate) fn client_side(exe: &Path, args: &[String]) -> Result<(), String> {
             }
             other => return Err(format!("unknown side {other:?}: ours or reqwest")),
         };
-        repetition(&side, Duration::from_secs_f64(seconds)).await
+        let cpu_before = process_cpu_seconds()?;
+        let rps = repetition(&side, Duration::from_secs_f64(seconds)).await?;
+        let cpu = process_cpu_seconds()? - cpu_before;
+        Ok::<_, String>((rps, cpu))
     })?;
-    println!("{rps:.0} requests/s");
+    let (rps, cpu) = rps;
+    let micros_per_request = cpu * 1e6 / (rps * seconds).max(1.0);
+    println!("{rps:.0} requests/s, {micros_per_request:.1} µs of this process's CPU per request");
     Ok(())
+}
+
+/// The user and system CPU time this process (all its threads) has used, in seconds, from
+/// `/proc/self/stat` (in clock ticks of 1/100 s, which Linux uses on every common platform).
+fn process_cpu_seconds() -> Result<f64, String> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .map_err(|error| format!("cannot read /proc/self/stat: {error}"))?;
+    parse_cpu_ticks(&stat)
+        .map(|ticks| ticks as f64 / 100.0)
+        .ok_or_else(|| "unexpected /proc/self/stat".to_owned())
+}
+
+/// utime + stime: fields 14 and 15, counted after the command name, which may hold spaces and
+/// parentheses and so ends at the last `)`.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
 
 #[cfg(test)]
@@ -449,6 +506,14 @@ mod tests {
         check("VmRSS:\t5120 kB\n", None);
         check("VmHWM:\tlots kB\n", None);
         assert!(peak_rss_kib().unwrap() > 0);
+    }
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "4242 (x (y) z) S 1 2 3 4 5 6 7 8 9 10 250 40 0 0 20 0 3";
+        assert_eq!(parse_cpu_ticks(stat), Some(290));
+        assert_eq!(parse_cpu_ticks("4242 (x) S 1 2"), None);
+        assert!(process_cpu_seconds().unwrap() >= 0.0);
     }
 
     #[test]

@@ -191,16 +191,16 @@ impl Plan {
             Plan {
                 pairs: 5,
                 repetition: Duration::from_millis(60),
-                client_pairs: 5,
-                client_repetition: Duration::from_millis(800),
+                client_pairs: 18,
+                client_repetition: Duration::from_millis(250),
                 memory_pairs: 5,
             }
         } else {
             Plan {
                 pairs: 15,
                 repetition: Duration::from_millis(150),
-                client_pairs: 11,
-                client_repetition: Duration::from_secs(2),
+                client_pairs: 48,
+                client_repetition: Duration::from_millis(250),
                 memory_pairs: 7,
             }
         }

@@ -69,6 +69,7 @@ impl Figures {
         let codec = &self.codec;
         let retry = &self.retry;
         let rps = &self.throughput.rps;
+        let null = &self.throughput.null;
         let memory_bound = ERROR_BODY_CAP_MIB + MEMORY_SLACK_MIB;
         vec![
             Row {
@@ -117,6 +118,13 @@ impl Figures {
                 goal: Goal::AtLeast(0.95),
             },
             Row {
+                figure: "client.rps_null_ratio".to_owned(),
+                ours: format!("{:.0} req/s reqwest", null.ours_median()),
+                baseline: format!("{:.0} req/s reqwest", null.baseline_median()),
+                value: null.ratio_median(),
+                goal: Goal::Record,
+            },
+            Row {
                 figure: "client.peak_rss_mib_100mib_body".to_owned(),
                 ours: "100 MiB error body".to_owned(),
                 baseline: format!("{:.1} MiB tiny body", self.memory.tiny_median()),
@@ -160,13 +168,15 @@ impl Figures {
         }
         let _ = writeln!(
             out,
-            "\n{} run in {:.0} s; ratios are medians of per-pair ratios (A B A B), {} pairs for \
-             decoding, {} for the client ({CONCURRENCY} requests in flight, {}-byte JSON page), \
+            "\n{} run in {:.0} s; ratios are medians of per-pair ratios (A B B A ...), {} pairs for \
+             decoding; for the client {} rounds of {} ms per side in rotating order ({CONCURRENCY} \
+             requests in flight, {}-byte JSON page; the null ratio is reqwest against itself); \
              {} fresh processes of each kind for memory.",
             if self.quick { "quick" } else { "full" },
             self.seconds,
             self.codec.json.ours.len(),
             self.throughput.rps.ours.len(),
+            self.throughput.repetition.as_millis(),
             self.throughput.body_bytes,
             self.memory.huge_mib.len(),
         );
@@ -191,6 +201,7 @@ impl Figures {
             ("client.rps_ratio", rps.ratio_median()),
             ("client.rps_impact_client", rps.ours_median()),
             ("client.rps_reqwest", rps.baseline_median()),
+            ("client.rps_null_ratio", self.throughput.null.ratio_median()),
             ("client.peak_rss_mib_100mib_body", self.memory.huge_median()),
             ("client.peak_rss_mib_baseline", self.memory.tiny_median()),
             ("client.peak_rss_mib_delta", self.memory_delta()),

@@ -17,17 +17,23 @@ pub(crate) struct Paired {
 }
 
 impl Paired {
-    /// Runs `pairs` repetitions of each side, alternating ours and the baseline (A B A B ...),
-    /// so that a slow phase of a noisy machine hits both sides alike.
+    /// Runs `pairs` repetitions of each side, interleaved so that a slow phase of a noisy
+    /// machine hits both sides alike, and in the order A B B A A B ... so that neither side
+    /// always runs first.
     pub(crate) fn interleave(
         pairs: usize,
         mut ours: impl FnMut() -> Result<f64, String>,
         mut baseline: impl FnMut() -> Result<f64, String>,
     ) -> Result<Paired, String> {
         let mut paired = Paired::default();
-        for _ in 0..pairs {
-            paired.ours.push(ours()?);
-            paired.baseline.push(baseline()?);
+        for pair in 0..pairs {
+            if pair % 2 == 0 {
+                paired.ours.push(ours()?);
+                paired.baseline.push(baseline()?);
+            } else {
+                paired.baseline.push(baseline()?);
+                paired.ours.push(ours()?);
+            }
         }
         Ok(paired)
     }
@@ -113,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn interleaving_alternates_the_sides() {
+    fn interleaving_alternates_the_sides_and_their_order() {
         let order = std::cell::RefCell::new(String::new());
         let paired = Paired::interleave(
             3,
@@ -127,7 +133,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(order.into_inner(), "ABABAB");
+        assert_eq!(order.into_inner(), "ABBAAB");
         assert_eq!(paired.ratio_median(), 0.5);
     }
 
