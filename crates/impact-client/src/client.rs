@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -80,14 +81,16 @@ struct Inner {
     /// The instant `Duration`s handed to the policy are measured from.
     origin: Instant,
     random: Random,
-    shared: Mutex<Shared>,
-}
-
-/// What all calls of a client share; the mutex is held only for a few field updates, never
-/// across an await.
-struct Shared {
-    pacer: Pacer,
-    budget: Option<RetryBudget>,
+    /// The pacer's one piece of state, shared by every call: the instant (nanoseconds since
+    /// `origin`, 0 for none) before which no call may be sent. It only ever moves later, so an
+    /// atomic maximum keeps it without a lock; [`Client::pacer`] turns it back into a
+    /// [`Pacer`] for the policy to reason with.
+    held_until_nanos: AtomicU64,
+    /// The retry budget; the mutex is held for a few arithmetic steps, never across an await.
+    budget: Option<Mutex<RetryBudget>>,
+    /// Whether the budget was full when last updated. A first-try success cannot add to a
+    /// full budget, so the common path skips the lock while this holds.
+    budget_full: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -171,10 +174,9 @@ impl Client {
                 random: Random::new(builder.random_seed.unwrap_or_else(Random::seed_from_time)),
                 clock,
                 origin: now,
-                shared: Mutex::new(Shared {
-                    pacer: Pacer::new(),
-                    budget,
-                }),
+                held_until_nanos: AtomicU64::new(0),
+                budget_full: AtomicBool::new(true),
+                budget: budget.map(Mutex::new),
             }),
         })
     }
@@ -197,10 +199,10 @@ impl Client {
     /// Tokens left in the shared retry budget now, or `None` without a budget.
     pub fn budget_left(&self) -> Option<u32> {
         let now = self.now();
-        self.shared()
+        self.inner
             .budget
             .as_ref()
-            .map(|budget| budget.available(now))
+            .map(|budget| lock(budget).available(now))
     }
 
     /// The full path a request path resolves to: relative paths go under the account root.
@@ -238,7 +240,10 @@ impl Client {
         }
         let path = self.resolve_path(&request.path)?;
         let url = self.inner.base.join(&path, &request.query)?;
-        self.send_to(&request, url, &path).await
+        // The send loop is awaited right here rather than through a helper: its state machine
+        // is over 2 KiB and every async layer copies its child in whole once.
+        let span = call_span(&request, &path);
+        self.call(&request, url).instrument(span).await
     }
 
     /// Sends a request to the URL of a next-page URI (SPEC 2.4): only its path and query are
@@ -250,17 +255,8 @@ impl Client {
     ) -> Result<Response, Error> {
         let (path, query) = self.inner.base.next_page(uri)?;
         let url = self.inner.base.join(&path, &query)?;
-        self.send_to(template, url, &path).await
-    }
-
-    async fn send_to(&self, request: &Request, url: Url, path: &str) -> Result<Response, Error> {
-        let span = tracing::info_span!(
-            "impact_call",
-            method = %request.method,
-            path = %path,
-            attempts = tracing::field::Empty,
-        );
-        self.call(request, url).instrument(span).await
+        let span = call_span(template, &path);
+        self.call(template, url).instrument(span).await
     }
 
     fn now(&self) -> Duration {
@@ -272,13 +268,43 @@ impl Client {
         instant.saturating_duration_since(self.inner.origin)
     }
 
-    fn shared(&self) -> MutexGuard<'_, Shared> {
-        // A panic while the lock was held cannot leave the pacer or budget inconsistent: each
-        // update is a single assignment. So a poisoned lock is still used.
-        self.inner
-            .shared
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The shared pacing state as a [`Pacer`].
+    fn pacer(&self) -> Pacer {
+        let mut pacer = Pacer::new();
+        let nanos = self.inner.held_until_nanos.load(Ordering::Acquire);
+        if nanos != 0 {
+            pacer.block_until(Duration::from_nanos(nanos));
+        }
+        pacer
+    }
+
+    /// Publishes what a [`Pacer`] now holds back, keeping the latest instant any call saw.
+    fn hold(&self, pacer: &Pacer) {
+        if let Some(until) = pacer.blocked_until(Duration::ZERO) {
+            let nanos = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
+            self.inner
+                .held_until_nanos
+                .fetch_max(nanos, Ordering::AcqRel);
+        }
+    }
+
+    /// Applies `update` to the retry budget, if there is one, under its lock, and notes
+    /// whether it is full afterwards.
+    fn with_budget<T>(
+        &self,
+        now: Duration,
+        update: impl FnOnce(Option<&mut RetryBudget>) -> T,
+    ) -> T {
+        match &self.inner.budget {
+            Some(budget) => {
+                let mut budget = lock(budget);
+                let result = update(Some(&mut budget));
+                let full = budget.available(now) >= budget.config().capacity;
+                self.inner.budget_full.store(full, Ordering::Release);
+                result
+            }
+            None => update(None),
+        }
     }
 
     async fn call(&self, request: &Request, url: Url) -> Result<Response, Error> {
@@ -302,8 +328,7 @@ impl Client {
 
         loop {
             let admission = self
-                .shared()
-                .pacer
+                .pacer()
                 .admit(self.since_origin(before), policy.max_wait);
             match admission {
                 Admission::Now => {}
@@ -408,15 +433,18 @@ impl Client {
                             Some(raw.status),
                         ))
                     };
+                    let mut pacer = Pacer::new();
+                    pacer.observe(&rate, too_many, now, unix_now);
+                    self.hold(&pacer);
+                    if report.is_none()
+                        && plan.number == 1
+                        && !inner.budget_full.load(Ordering::Acquire)
                     {
-                        let mut shared = self.shared();
-                        shared.pacer.observe(&rate, too_many, now, unix_now);
-                        if report.is_none()
-                            && plan.number == 1
-                            && let Some(budget) = shared.budget.as_mut()
-                        {
-                            budget.on_first_try_success(now);
-                        }
+                        self.with_budget(now, |budget| {
+                            if let Some(budget) = budget {
+                                budget.on_first_try_success(now);
+                            }
+                        });
                     }
                     let Some(report) = report else {
                         tracing::info!(
@@ -459,9 +487,12 @@ impl Client {
                     .with_rate_limit(rate)
                     .at(now, unix_now)
                     .with_random(inner.random.next_u64());
-                let mut shared = self.shared();
-                let Shared { pacer, budget } = &mut *shared;
-                policy.decide(&mut state, &failed, budget.as_mut(), Some(pacer))
+                // The pacer was told about this response above; the policy reads it to keep a
+                // retry behind any hold.
+                let pacer = self.pacer();
+                self.with_budget(now, |budget| {
+                    policy.decide(&mut state, &failed, budget, Some(&pacer))
+                })
             };
             match decision {
                 Decision::Retry(retry) => {
@@ -721,6 +752,25 @@ impl Client {
             redirected_to,
         })
     }
+}
+
+/// The span of one call: its method and path, never the query (it may carry secrets), and the
+/// attempts it took once it ends.
+fn call_span(request: &Request, path: &str) -> tracing::Span {
+    tracing::info_span!(
+        "impact_call",
+        method = %request.method,
+        path = %path,
+        attempts = tracing::field::Empty,
+    )
+}
+
+/// Locks the retry budget. A panic while it was held cannot leave it inconsistent (each update
+/// is a few assignments), so a poisoned lock is still used.
+fn lock(budget: &Mutex<RetryBudget>) -> MutexGuard<'_, RetryBudget> {
+    budget
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Adds a chunk to a body being read: the first chunk is held as it came; from the second on,

@@ -201,25 +201,20 @@ pub(crate) fn is_absolute_api_path(path: &str) -> bool {
 /// Refuses a path that could not be sent as given: control characters, whitespace, or a
 /// scheme that would make it a URL of its own.
 pub(crate) fn check_path(path: &str) -> Result<(), Error> {
-    // Paths are nearly always ASCII: one pass over the bytes looks for ASCII whitespace,
-    // control characters and `://`, and characters are decoded only when a byte is not ASCII.
-    let bytes = path.as_bytes();
-    let mut refused = false;
-    let mut scheme_separator = false;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if !byte.is_ascii() {
-            refused = path.chars().any(|c| c.is_control() || c.is_whitespace());
-            scheme_separator = path.contains("://");
-            break;
-        }
-        if byte.is_ascii_control() || byte.is_ascii_whitespace() {
-            refused = true;
-            break;
-        }
-        if byte == b':' && bytes.get(index + 1..index + 3) == Some(b"//") {
-            scheme_separator = true;
-        }
-    }
+    // Nearly every path is printable ASCII without a colon: one test over all the bytes (a
+    // fold without an early exit, which the compiler turns into vector instructions) clears
+    // it. Anything else is checked by the definition, character by character.
+    let plain = path.bytes().fold(true, |plain, byte| {
+        plain & (byte > b' ') & (byte < 0x7f) & (byte != b':')
+    });
+    let (refused, scheme_separator) = if plain {
+        (false, false)
+    } else {
+        (
+            path.chars().any(|c| c.is_control() || c.is_whitespace()),
+            path.contains("://"),
+        )
+    };
     if refused {
         return Err(Error::request(
             "path must not contain whitespace or control characters",
