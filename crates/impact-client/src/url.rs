@@ -258,14 +258,9 @@ impl AnsweredUrl {
         AnsweredUrl(url)
     }
 
-    /// Scheme, host, port and path: the serialisation up to its query or fragment.
+    /// Scheme, host, port and path.
     pub(crate) fn as_str(&self) -> &str {
-        let text = self.0.as_str();
-        let end = text
-            .bytes()
-            .position(|byte| byte == b'?' || byte == b'#')
-            .unwrap_or(text.len());
-        &text[..end]
+        before_query(&self.0)
     }
 }
 
@@ -279,17 +274,21 @@ impl fmt::Debug for AnsweredUrl {
 pub(crate) fn redacted(url: &Url) -> String {
     let web = matches!(url.scheme(), "http" | "https");
     if web && url.username().is_empty() && url.password().is_none() {
-        // Without user info, an http(s) URL's serialisation up to the first `?` or `#` is
-        // exactly scheme, host, port and path (the URL parser percent-encodes both characters
-        // in a path), so one slice replaces assembling the parts.
-        let text = url.as_str();
-        let end = text
-            .bytes()
-            .position(|byte| byte == b'?' || byte == b'#')
-            .unwrap_or(text.len());
-        return text[..end].to_owned();
+        return before_query(url).to_owned();
     }
     redacted_from_parts(url)
+}
+
+/// An http(s) URL's serialisation up to its query or fragment. Without user info that is
+/// exactly scheme, host, port and path (the URL parser percent-encodes `?` and `#` in a path),
+/// so one slice replaces assembling the parts.
+fn before_query(url: &Url) -> &str {
+    let text = url.as_str();
+    let end = text
+        .bytes()
+        .position(|byte| byte == b'?' || byte == b'#')
+        .unwrap_or(text.len());
+    &text[..end]
 }
 
 /// [`redacted`] assembled from the URL's parts, for any URL.
@@ -405,6 +404,8 @@ mod tests {
         assert!(!is_absolute_api_path("/Campaigns"));
     }
 
+    use proptest::prelude::*;
+
     /// Path and query text of any kind a caller or a next-page URI could bring: ASCII
     /// letters, dot segments, percent signs, backslashes, reserved and non-ASCII characters.
     fn url_text() -> impl Strategy<Value = String> {
@@ -424,8 +425,6 @@ mod tests {
         )
         .prop_map(|parts| parts.concat())
     }
-
-    use proptest::prelude::*;
 
     proptest! {
         /// Setting the path and query on the parsed origin gives the same URL as parsing the

@@ -260,11 +260,11 @@ async fn repetition(side: &Side, length: Duration) -> Result<f64, String> {
     Ok(done.load(Ordering::Relaxed) as f64 / seconds)
 }
 
-/// Runs `pairs` rounds of impact-client, raw reqwest and a second raw reqwest client, after
+/// Runs `rounds` rounds of impact-client, raw reqwest and a second raw reqwest client, after
 /// warming every pool up.
 pub(crate) fn throughput(
     base_url: &str,
-    pairs: usize,
+    rounds: usize,
     length: Duration,
 ) -> Result<ThroughputFigures, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -304,7 +304,7 @@ pub(crate) fn throughput(
         let sides = [&ours, &raw, &raw_again];
         let mut rps = Paired::default();
         let mut null = Paired::default();
-        for round in 0..pairs {
+        for round in 0..rounds {
             let mut samples = [0.0; 3];
             for index in ORDERS[round % ORDERS.len()] {
                 samples[index] = repetition(sides[index], length).await?;
@@ -445,7 +445,7 @@ pub(crate) fn client_side(exe: &Path, args: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start a runtime: {error}"))?;
-    let rps = runtime.block_on(async {
+    let (rps, cpu) = runtime.block_on(async {
         let side = match side {
             "ours" => Side::Ours(our_client(&mock.base_url)?),
             "reqwest" => {
@@ -462,7 +462,6 @@ pub(crate) fn client_side(exe: &Path, args: &[String]) -> Result<(), String> {
         let cpu = process_cpu_seconds()? - cpu_before;
         Ok::<_, String>((rps, cpu))
     })?;
-    let (rps, cpu) = rps;
     let micros_per_request = cpu * 1e6 / (rps * seconds).max(1.0);
     println!("{rps:.0} requests/s, {micros_per_request:.1} µs of this process's CPU per request");
     Ok(())

@@ -175,9 +175,9 @@ struct Plan {
     pairs: usize,
     /// Length of one repetition of a decode or decision timing.
     repetition: std::time::Duration,
-    /// Repetitions of each side of the client throughput comparison.
-    client_pairs: usize,
-    /// Length of one throughput repetition.
+    /// Rounds of the client throughput comparison (each side once per round).
+    client_rounds: usize,
+    /// Length of one side's turn in a round.
     client_repetition: std::time::Duration,
     /// Fresh child processes of each kind for the memory figure.
     memory_pairs: usize,
@@ -191,7 +191,7 @@ impl Plan {
             Plan {
                 pairs: 5,
                 repetition: Duration::from_millis(60),
-                client_pairs: 18,
+                client_rounds: 18,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 5,
             }
@@ -199,7 +199,7 @@ impl Plan {
             Plan {
                 pairs: 15,
                 repetition: Duration::from_millis(150),
-                client_pairs: 48,
+                client_rounds: 48,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 7,
             }
@@ -227,7 +227,8 @@ fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
     let retry = retry::run(plan.pairs, plan.repetition, probe)?;
     progress("client throughput");
     let mock = client::MockProcess::spawn(&exe)?;
-    let throughput = client::throughput(&mock.base_url, plan.client_pairs, plan.client_repetition)?;
+    let throughput =
+        client::throughput(&mock.base_url, plan.client_rounds, plan.client_repetition)?;
     progress("client memory");
     let memory = client::memory(&exe, &mock.base_url, plan.memory_pairs)?;
     drop(mock);
