@@ -10,6 +10,7 @@
 mod bench;
 mod fixtures;
 mod fuzz;
+mod goals;
 mod simulate;
 
 use std::process::ExitCode;

@@ -247,7 +247,7 @@ fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
     } else {
         print!("{}", figures.table());
     }
-    Ok(())
+    crate::goals::gate("bench", &figures.checked())
 }
 
 #[cfg(test)]

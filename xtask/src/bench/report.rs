@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::client::{CONCURRENCY, MemoryFigures, ThroughputFigures};
 use super::codec::CodecFigures;
 use super::retry::RetryFigures;
+use crate::goals::{Checked, Goal};
 
 /// The error-body cap of impact-client's defaults, in MiB.
 const ERROR_BODY_CAP_MIB: f64 = impact_client::DEFAULT_ERROR_BODY_CAP as f64 / (1024.0 * 1024.0);
@@ -20,35 +21,6 @@ pub(crate) struct Figures {
     pub(crate) throughput: ThroughputFigures,
     pub(crate) memory: MemoryFigures,
     pub(crate) seconds: f64,
-}
-
-/// A goal and whether a figure meets it.
-#[derive(Debug, Clone, Copy)]
-enum Goal {
-    AtMost(f64),
-    Below(f64),
-    AtLeast(f64),
-    Record,
-}
-
-impl Goal {
-    fn met(self, value: f64) -> Option<bool> {
-        match self {
-            Goal::AtMost(bound) => Some(value <= bound),
-            Goal::Below(bound) => Some(value < bound),
-            Goal::AtLeast(bound) => Some(value >= bound),
-            Goal::Record => None,
-        }
-    }
-
-    fn describe(self) -> String {
-        match self {
-            Goal::AtMost(bound) => format!("<= {bound}"),
-            Goal::Below(bound) => format!("< {bound}"),
-            Goal::AtLeast(bound) => format!(">= {bound}"),
-            Goal::Record => "(record)".to_owned(),
-        }
-    }
 }
 
 /// One line of the table.
@@ -141,6 +113,14 @@ impl Figures {
         ]
     }
 
+    /// Every figure beside its goal, for the verdict that sets the exit status.
+    pub(crate) fn checked(&self) -> Vec<Checked> {
+        self.rows()
+            .into_iter()
+            .map(|row| Checked::new(row.figure, row.value, row.goal))
+            .collect()
+    }
+
     /// The readable table: each side's median, the figure and its goal.
     pub(crate) fn table(&self) -> String {
         let mut out = String::new();
@@ -150,11 +130,7 @@ impl Figures {
             "figure", "ours (median)", "baseline (median)", "value", "goal", "met"
         );
         for row in self.rows() {
-            let met = match row.goal.met(row.value) {
-                Some(true) => "yes",
-                Some(false) => "NO",
-                None => "-",
-            };
+            let met = Checked::new(row.figure.as_str(), row.value, row.goal).verdict();
             let _ = writeln!(
                 out,
                 "{:<34} {:>24} {:>28} {:>10.3} {:>10} {:>5}",
@@ -162,7 +138,7 @@ impl Figures {
                 row.ours,
                 row.baseline,
                 row.value,
-                row.goal.describe(),
+                row.goal.to_string(),
                 met
             );
         }
@@ -213,10 +189,7 @@ impl Figures {
             object.insert(key.to_owned(), serde_json::Value::from(rounded));
         }
         object.insert("quick".to_owned(), serde_json::Value::from(self.quick));
-        let goals_met = self
-            .rows()
-            .iter()
-            .all(|row| row.goal.met(row.value).unwrap_or(true));
+        let goals_met = crate::goals::missed(&self.checked()).is_empty();
         object.insert("goals_met".to_owned(), serde_json::Value::from(goals_met));
         serde_json::Value::Object(object).to_string()
     }
