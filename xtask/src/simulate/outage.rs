@@ -20,12 +20,21 @@ const OUTAGE: Duration = Duration::from_secs(30);
 /// Healthy answers take this long; failed ones come back at once.
 const LATENCY: Duration = Duration::from_millis(20);
 
-/// Runs the scenario with the default policy, with or without the shared retry budget, and
-/// returns the amplification.
-pub(crate) fn amplification(with_budget: bool, seed: u64) -> f64 {
+/// Whether the client's calls share a retry budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// The default budget of `impact-retry` (what a client has unless told otherwise).
+    Default,
+    /// No budget: every call retries up to its attempt limit.
+    None,
+}
+
+/// Runs the scenario with the default policy and `budget`, and returns the amplification.
+pub(crate) fn amplification(budget: Budget, seed: u64) -> f64 {
     let policy = RetryPolicy::new();
     let mut rng = Rng::seeded(seed);
-    let mut budget = with_budget.then(|| RetryBudget::new(BudgetConfig::new(), Duration::ZERO));
+    let mut budget =
+        (budget == Budget::Default).then(|| RetryBudget::new(BudgetConfig::new(), Duration::ZERO));
     let outage_start = HEALTHY;
     let outage_end = HEALTHY + OUTAGE;
     let offered = RATE_PER_SEC * (HEALTHY + OUTAGE).as_secs();
@@ -62,4 +71,32 @@ pub(crate) fn amplification(with_budget: bool, seed: u64) -> f64 {
         }
     }
     attempts_in_outage as f64 / (RATE_PER_SEC * OUTAGE.as_secs()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(budget: Budget, seed: u64, expect: std::ops::RangeInclusive<f64>) {
+        let amplification = amplification(budget, seed);
+        assert!(
+            expect.contains(&amplification),
+            "{budget:?}, seed {seed}: amplification {amplification}, want {expect:?}"
+        );
+        assert_eq!(
+            amplification,
+            super::amplification(budget, seed),
+            "reproducible"
+        );
+    }
+
+    #[test]
+    fn the_budget_holds_an_outage_near_its_offered_load() {
+        for seed in [0, 1, 7, 99] {
+            // SPEC 7: at most 1.05 with the budget.
+            check(Budget::Default, seed, 1.0..=1.05);
+            // Without it, nearly every call takes all four attempts.
+            check(Budget::None, seed, 3.8..=4.0);
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! The rate-limit scenario: an account allowing L calls per window, answering with the Partner
 //! headers (`X-RateLimit-Limit`, `-Remaining`, `-Reset` as a delay in whole seconds, rounded
 //! down) and a 429 with `Retry-After` once exhausted; four independent clients, each with its
-//! own pacer, wanting 2L calls per window spread evenly.
+//! own pacer, wanting 2L calls per window spread evenly. The seed draws each client's phase
+//! within the spacing of its calls, every call's round-trip time and the policy's jitter.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,8 +22,8 @@ const WINDOWS: u64 = 5;
 const CLIENTS: usize = 4;
 /// The Unix time at the simulation's origin, at a window boundary.
 const UNIX_ORIGIN: u64 = 1_700_002_800;
-/// Round-trip time of a call.
-const LATENCY: Duration = Duration::from_millis(50);
+/// Round-trip time of a call: |N(50 ms, 10 ms)|.
+const LATENCY_MS: (f64, f64) = (50.0, 10.0);
 
 /// What the scenario measured over the counted windows (all but the first).
 #[derive(Clone, Copy, Debug)]
@@ -66,8 +67,24 @@ struct Client {
     budget: RetryBudget,
 }
 
-/// Runs the scenario with the default policy.
+/// Whether the clients pace themselves from the rate-limit headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pacing {
+    /// Every response's headers go to the client's pacer, as impact-client does.
+    FromHeaders,
+    /// The headers are ignored: only the retry policy's backoff stands between the clients
+    /// and the limit (the control that shows what pacing buys).
+    #[cfg(test)]
+    Off,
+}
+
+/// Runs the scenario with the default policy and pacing from the headers.
 pub(crate) fn run(seed: u64) -> RateLimitResult {
+    run_with(seed, Pacing::FromHeaders)
+}
+
+/// Runs the scenario with the default policy.
+pub(crate) fn run_with(seed: u64, pacing: Pacing) -> RateLimitResult {
     let policy = RetryPolicy::new();
     let mut rng = Rng::seeded(seed);
     let mut account = Account {
@@ -90,7 +107,7 @@ pub(crate) fn run(seed: u64) -> RateLimitResult {
     let mut states: Vec<RetryState> = Vec::new();
     let mut queue: BinaryHeap<Reverse<(Duration, usize, usize)>> = BinaryHeap::new();
     for client in 0..CLIENTS {
-        let offset = spacing * client as u32 / CLIENTS as u32;
+        let offset = Duration::from_nanos(rng.next_u64() % spacing.as_nanos() as u64);
         for index in 0..wanted_per_client {
             let at = offset + spacing * index as u32;
             queue.push(Reverse((at, client, states.len())));
@@ -119,13 +136,16 @@ pub(crate) fn run(seed: u64) -> RateLimitResult {
         if state.begin_attempt(&policy, now).is_err() {
             continue;
         }
-        let (status, info, window) = account.serve(now + LATENCY / 2);
-        let answered = now + LATENCY;
+        let latency = Duration::from_secs_f64(rng.normal(LATENCY_MS.0, LATENCY_MS.1).abs() / 1e3);
+        let (status, info, window) = account.serve(now + latency / 2);
+        let answered = now + latency;
         let unix_now = UNIX_ORIGIN + answered.as_secs();
         let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
-        client
-            .pacer
-            .observe(&info, too_many_requests, answered, unix_now);
+        if pacing == Pacing::FromHeaders {
+            client
+                .pacer
+                .observe(&info, too_many_requests, answered, unix_now);
+        }
         if !too_many_requests {
             if state.attempts() == 1 {
                 client.budget.on_first_try_success(answered);
@@ -169,5 +189,42 @@ pub(crate) fn run(seed: u64) -> RateLimitResult {
         total_429,
         utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
         failed_fast,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPEC 7's goals for the scenario: at most one 429 per client per window, and at least
+    /// 95% of the allowance used.
+    fn check(seed: u64, pacing: Pacing, expect_goals_met: bool) {
+        let result = run_with(seed, pacing);
+        let met = result.max_429_per_client_per_window <= 1 && result.utilization >= 0.95;
+        assert_eq!(met, expect_goals_met, "seed {seed}, {pacing:?}: {result:?}");
+        let again = run_with(seed, pacing);
+        assert_eq!(result.total_429, again.total_429, "reproducible");
+        assert_eq!(result.utilization, again.utilization, "reproducible");
+    }
+
+    #[test]
+    fn paced_clients_meet_the_goals_and_unpaced_ones_do_not() {
+        for seed in [0, 1, 2, 99] {
+            check(seed, Pacing::FromHeaders, true);
+            check(seed, Pacing::Off, false);
+        }
+    }
+
+    #[test]
+    fn seeds_vary_the_timing_but_never_the_allowance() {
+        let first = run(3);
+        let second = run(4);
+        // The seed moves phases and latencies; the account never admits more than L calls
+        // per window, so utilisation cannot exceed one.
+        assert!(first.utilization <= 1.0 && second.utilization <= 1.0);
+        assert_ne!(
+            first.failed_fast, second.failed_fast,
+            "the seed changes the run"
+        );
     }
 }
