@@ -70,23 +70,40 @@
 //! The server never prints to stdout; it reports through `tracing`, and never logs a
 //! credential.
 
+mod attrs;
 mod clock;
+mod config;
 mod connection;
-mod data;
+mod control;
+mod exports;
 mod fault;
 mod http;
+mod jobs;
+mod listing;
+mod query;
 mod quota;
 mod render;
+mod resource;
+mod resources;
+mod rng;
 mod router;
 mod server;
+mod table;
+mod time;
+mod world;
+mod writes;
 
 use std::fmt;
 
-pub use data::Resource;
-pub use fault::{Fault, FaultBody, Misbehaviour, RequestMatch};
+pub use clock::ClockMode;
+pub use config::{ConfigError, ConfigErrorKind, MockConfig, Rules, parse_now};
+pub use fault::{Fault, FaultBody, FaultShape, FaultSpec, Misbehaviour, RequestMatch};
 pub use impact_errors::DecodedBody;
 pub use quota::Quota;
+pub use resource::Resource;
 pub use server::{MockServer, MockServerBuilder};
+pub use time::{TimeError, Timestamp};
+pub use world::Scale;
 
 /// The Account SID of the demo account every mock serves: `IR` and 32 characters.
 pub const DEMO_ACCOUNT_SID: &str = "IRmockDemoAccount00000000000000001";
@@ -199,6 +216,10 @@ pub struct RecordedRequest {
     pub status: u16,
     /// Whether a scripted fault answered instead of the emulated API.
     pub scripted: bool,
+    /// The world's clock when the request arrived.
+    pub at: Timestamp,
+    /// The account whose credentials the request carried, if they were valid.
+    pub account: Option<String>,
 }
 
 impl RecordedRequest {
