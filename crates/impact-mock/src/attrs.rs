@@ -39,10 +39,11 @@ pub(crate) enum Gen<E: 'static> {
     Flag(u64),
     /// A whole number in this range, drawn.
     Int(i64, i64),
-    /// An amount in cents in this range, drawn, written with two decimals.
-    Money(i64, i64),
     /// Text made from the thing.
     Text(fn(&E, &Cx<'_>) -> String),
+    /// Text made from the thing and the attribute's own name (one maker for a family of
+    /// attributes, such as a deal's fields repeated on ads and promo codes).
+    Named(fn(&E, &Cx<'_>, &'static str) -> String),
     /// Any JSON made from the thing (nested lists, objects of other things).
     Json(fn(&E, &Cx<'_>) -> Value),
     /// A nested object of attributes of the same thing.
@@ -90,17 +91,20 @@ pub(crate) const fn int<E>(name: &'static str, low: i64, high: i64) -> Attr<E> {
     }
 }
 
-pub(crate) const fn money<E>(name: &'static str, low_cents: i64, high_cents: i64) -> Attr<E> {
-    Attr {
-        name,
-        make: Gen::Money(low_cents, high_cents),
-    }
-}
-
 pub(crate) const fn text<E>(name: &'static str, make: fn(&E, &Cx<'_>) -> String) -> Attr<E> {
     Attr {
         name,
         make: Gen::Text(make),
+    }
+}
+
+pub(crate) const fn named<E>(
+    name: &'static str,
+    make: fn(&E, &Cx<'_>, &'static str) -> String,
+) -> Attr<E> {
+    Attr {
+        name,
+        make: Gen::Named(make),
     }
 }
 
@@ -134,8 +138,8 @@ fn build_map<E: Entity>(attrs: &[Attr<E>], thing: &E, cx: &Cx<'_>) -> Map<String
             Gen::Pick(choices) => Value::String(draw.pick(choices).to_owned()),
             Gen::Flag(percent) => Value::String(bool_text(draw.chance(*percent)).to_owned()),
             Gen::Int(low, high) => Value::String(draw.between(*low, *high).to_string()),
-            Gen::Money(low, high) => Value::String(cents(draw.between(*low, *high))),
             Gen::Text(make) => Value::String(make(thing, cx)),
+            Gen::Named(make) => Value::String(make(thing, cx, attr.name)),
             Gen::Json(make) => make(thing, cx),
             Gen::Object(attrs) => Value::Object(build_map(attrs, thing, cx)),
         };

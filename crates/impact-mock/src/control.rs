@@ -113,11 +113,12 @@ fn answer(shared: &Shared, request: &Request, path: &str) -> Answer {
     let method = request.method.as_str();
     let result = match (method, path.trim_end_matches('/')) {
         ("GET", "/_mock") => Ok(ok(json!({
-            "endpoints": ["/_mock/faults", "/_mock/clock", "/_mock/requests", "/_mock/quota",
+            "endpoints": ["/_mock/resources", "/_mock/faults", "/_mock/clock", "/_mock/requests", "/_mock/quota",
                           "/_mock/world/{Resource}?account=SID&api=partner|brand",
                           "/_mock/tokens", "/_mock/jobs"],
             "resources": Resource::ALL.iter().map(|r| r.name()).collect::<Vec<_>>(),
         }))),
+        ("GET", "/_mock/resources") => Ok(ok(table())),
         ("GET", "/_mock/faults") => Ok(ok(faults(shared))),
         ("POST", "/_mock/faults") => add_fault(shared, request),
         ("DELETE", "/_mock/faults") => {
@@ -139,13 +140,50 @@ fn answer(shared: &Shared, request: &Request, path: &str) -> Answer {
         ("POST", "/_mock/tokens") => add_token(shared, request),
         ("POST", "/_mock/jobs") => fail_jobs(shared, request),
         (_, "/_mock/faults" | "/_mock/clock" | "/_mock/requests" | "/_mock/quota")
-        | (_, "/_mock/tokens" | "/_mock/jobs") => Err(error(405, "method not allowed here")),
+        | (_, "/_mock/tokens" | "/_mock/jobs" | "/_mock/resources") => {
+            Err(error(405, "method not allowed here"))
+        }
         _ => Err(error(
             404,
             "no such control endpoint; GET /_mock lists them",
         )),
     };
     result.unwrap_or_else(|answer| answer)
+}
+
+/// The resource table: what each row serves and where its attributes come from.
+fn table() -> Value {
+    Value::Array(
+        crate::resources::TABLE
+            .iter()
+            .map(|row| {
+                let filters: Vec<Value> = row
+                    .filters
+                    .iter()
+                    .map(|filter| {
+                        json!({"params": filter.params, "attribute": filter.attr,
+                               "op": format!("{:?}", filter.op)})
+                    })
+                    .collect();
+                let rules: Vec<String> = row.rules.iter().map(|rule| format!("{rule:?}")).collect();
+                json!({
+                    "resource": row.resource.name(),
+                    "api": row.api.as_str(),
+                    "path": row.path,
+                    "list": row.list,
+                    "item": row.item,
+                    "list_key": row.list_key,
+                    "item_element": row.item_element,
+                    "id": row.id_attr,
+                    "filters": filters,
+                    "rules": rules,
+                    "page_size": {"default": row.pages.default, "max": row.pages.max},
+                    "group": row.group.name(),
+                    "source": row.source,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn faults(shared: &Shared) -> Value {

@@ -77,6 +77,17 @@ impl ListRequest<'_> {
         if let Err(refusal) = self.check_rules(page_size, &mut filters) {
             return Listed::Refused(refusal);
         }
+        // Captures that do not name the parent narrow the list to items with that attribute
+        // (`Models/{ModelId}/ConversionPaths`).
+        for (name, value) in self.captures {
+            if self.row.parent.is_none_or(|parent| parent.capture != *name) {
+                filters.push(Applied {
+                    attr: name,
+                    op: Op::Eq,
+                    wanted: Wanted::Texts(vec![value.clone()]),
+                });
+            }
+        }
         if let Some(parent) = self.row.parent {
             let Some(id) = capture(self.captures, parent.capture) else {
                 return Listed::NoParent;
@@ -193,6 +204,13 @@ impl ListRequest<'_> {
                             format!("{param} cannot be more than 3 years in the past"),
                         ));
                     }
+                }
+                Rule::Default { param, attr, value } if self.query.get(&[param]).is_none() => {
+                    filters.push(Applied {
+                        attr,
+                        op: Op::Eq,
+                        wanted: Wanted::Texts(vec![value.to_owned()]),
+                    });
                 }
                 Rule::Recent { params, attr, days }
                     if params
@@ -358,12 +376,16 @@ fn select(
     match row.data {
         Data::Population(_) | Data::Single(_) => {
             let population = population(cx, row, row_index);
+            let facts = &population.value.facts;
             let indices = population
                 .value
                 .items
                 .iter()
                 .enumerate()
-                .filter(|(_, item)| filters.iter().all(|filter| passes(item, filter)))
+                .filter(|(index, item)| {
+                    let facts = facts.get(*index).map_or(&[][..], Vec::as_slice);
+                    filters.iter().all(|filter| passes(item, facts, filter))
+                })
                 .map(|(index, _)| index)
                 .collect();
             Selected::Population(population, indices)
@@ -394,8 +416,12 @@ fn select(
     }
 }
 
-/// Whether a population item passes a filter.
-fn passes(item: &Value, filter: &Applied) -> bool {
+/// Whether a population item (with its facts) passes a filter.
+fn passes(item: &Value, facts: &[(&'static str, String)], filter: &Applied) -> bool {
+    if let Some((_, fact)) = facts.iter().find(|(name, _)| *name == filter.attr) {
+        // A fact may hold several values, comma-separated (the campaigns of a partner).
+        return fact.split(',').any(|value| filter.accepts_text(value));
+    }
     let mut value = item;
     for part in filter.attr.split('.') {
         match value.get(part) {
@@ -429,14 +455,19 @@ pub(crate) fn population(
         _ => crate::table::Generated::default(),
     };
     let overlay = cx.world.overlay();
-    let items: Vec<Value> = generated
-        .items
-        .into_iter()
-        .filter(|item| {
-            let id = item.get(row.id_attr).and_then(Value::as_str).unwrap_or("");
-            !overlay.is_deleted(row.resource, id)
-        })
-        .collect();
+    let mut items = Vec::with_capacity(generated.items.len());
+    let mut facts = Vec::new();
+    for (index, item) in generated.items.into_iter().enumerate() {
+        let id = item.get(row.id_attr).and_then(Value::as_str).unwrap_or("");
+        if overlay.is_deleted(row.resource, id) {
+            continue;
+        }
+        if let Some(item_facts) = generated.facts.get(index) {
+            facts.resize(items.len(), Vec::new());
+            facts.push(item_facts.clone());
+        }
+        items.push(item);
+    }
     drop(overlay);
     let by_id: HashMap<String, usize> = items
         .iter()
@@ -447,7 +478,11 @@ pub(crate) fn population(
         })
         .collect();
     let cached = Arc::new(Cached {
-        value: Population { items, by_id },
+        value: Population {
+            items,
+            facts,
+            by_id,
+        },
         valid_until: generated.valid_until,
         generation,
     });
@@ -480,9 +515,14 @@ pub(crate) fn find_item(
             let population = population(cx, row, row_index);
             let index = *population.value.by_id.get(id)?;
             let item = population.value.items.get(index)?;
+            let facts = population
+                .value
+                .facts
+                .get(index)
+                .map_or(&[][..], Vec::as_slice);
             parent
                 .iter()
-                .all(|filter| passes(item, filter))
+                .all(|filter| passes(item, facts, filter))
                 .then(|| item.clone())
         }
         Data::Stream(stream) => {

@@ -65,13 +65,6 @@ impl Query {
             .collect()
     }
 
-    /// The pairs, decoded.
-    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.decoded
-            .iter()
-            .map(|(key, value)| (key.as_str(), value.as_str()))
-    }
-
     /// The query as sent without `Page`, then `Page=page`: the page links' query.
     pub(crate) fn with_page(&self, page: u64) -> String {
         let mut out = String::new();

@@ -217,10 +217,6 @@ impl QuotaState {
         }
     }
 
-    pub(crate) fn is_disabled(&self) -> bool {
-        self.quota == Quota::disabled()
-    }
-
     /// Counts one call of `account` in `group` at `now` (time since the server started).
     pub(crate) fn take(
         &self,

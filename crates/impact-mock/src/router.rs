@@ -196,21 +196,20 @@ pub(crate) fn route(
         "HEAD" => "GET",
         method => method,
     };
-    let endpoint = match resolve(api, &rest, method, shared.rules) {
-        Ok(endpoint) => endpoint,
-        Err(Miss::NotFound) => return not_found(format),
-        Err(Miss::Method(allow)) => return method_not_allowed(format, allow),
-    };
     let (world_index, world) = match shared.worlds.get(credential.world) {
         Some((_, world)) => (credential.world, world),
         None => return Response::new(500, format, render::envelope(format, "account lost", &[])),
     };
-    let group = group_of(&endpoint, api, world);
+    let resolved = resolve(api, &rest, method, shared.rules);
+    // Every authenticated call counts, refused ones too; those in the default group.
+    let group = resolved
+        .as_ref()
+        .map_or(Group::Other, |endpoint| group_of(endpoint, api, world));
     let quota = shared
         .quota
         .take(world_index, api, group, shared.clock.elapsed());
-    let mut response = match quota {
-        QuotaDecision::Exhausted(limits) => Response::new(
+    let mut response = match (quota, resolved) {
+        (QuotaDecision::Exhausted(limits), _) => Response::new(
             429,
             format,
             render::envelope(
@@ -223,7 +222,9 @@ pub(crate) fn route(
             ),
         )
         .header("Retry-After", limits.reset_secs.to_string()),
-        _ => {
+        (_, Err(Miss::NotFound)) => not_found(format),
+        (_, Err(Miss::Method(allow))) => method_not_allowed(format, allow),
+        (_, Ok(endpoint)) => {
             let root = format!("/{root}/{sid}");
             let cx = Cx {
                 world,

@@ -27,8 +27,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// Where the fixture world's clock stands: 2025-01-15T12:00:00-08:00.
 pub(crate) const FIXTURE_NOW: Timestamp = Timestamp::from_unix_seconds(1_736_971_200);
 
-/// Credentials the mock accepts: an account's token, or a scoped token of it.
-#[derive(Debug, Clone)]
+/// Credentials the mock accepts: an account's token, or a scoped token of it. `Debug`
+/// never shows the token.
+#[derive(Clone)]
 pub(crate) struct Credential {
     pub(crate) sid: String,
     pub(crate) token: String,
@@ -38,8 +39,17 @@ pub(crate) struct Credential {
     pub(crate) world: usize,
 }
 
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("sid", &self.sid)
+            .field("token", &"<redacted>")
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
 /// State shared by the accept loop, the connections and the handle.
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) addr: SocketAddr,
     credentials: RwLock<Vec<Credential>>,
@@ -57,6 +67,20 @@ pub(crate) struct Shared {
     log: Mutex<VecDeque<RecordedRequest>>,
     requests_seen: AtomicU64,
     connections_to_drop: AtomicU64,
+}
+
+impl std::fmt::Debug for Shared {
+    /// The server's settings, briefly: worlds and logs are far too large to print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("addr", &self.addr)
+            .field("credentials", &*self.credentials())
+            .field("worlds", &self.worlds.len())
+            .field("quota", &self.quota)
+            .field("now", &self.clock.now())
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Locks a mutex even if a panicking test thread poisoned it: the data stays usable.

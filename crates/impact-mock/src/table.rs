@@ -172,6 +172,13 @@ pub(crate) enum Rule {
         attr: &'static str,
         days: i64,
     },
+    /// Without the parameter, the list holds only items whose `attr` is `value` (Contracts
+    /// list only `ACTIVE` ones unless a `Status` is asked for).
+    Default {
+        param: &'static str,
+        attr: &'static str,
+        value: &'static str,
+    },
     /// The parameter must be given.
     Required(&'static str),
     /// `PageSize` may not be smaller than this.
@@ -185,7 +192,10 @@ pub(crate) enum Rule {
 impl Rule {
     /// Whether the rule is one of August 2024's, which `Rules::Legacy` does not enforce.
     pub(crate) const fn is_documented_only(self) -> bool {
-        !matches!(self, Rule::Required(_) | Rule::MaxReachable(_))
+        !matches!(
+            self,
+            Rule::Required(_) | Rule::MaxReachable(_) | Rule::Default { .. }
+        )
     }
 }
 
@@ -261,10 +271,22 @@ impl Applied {
 #[derive(Debug, Default)]
 pub(crate) struct Generated {
     pub(crate) items: Vec<Value>,
+    /// Facts filters may read that the items do not show (an ad's last update in the
+    /// Partner view), by item; empty when there are none.
+    pub(crate) facts: Vec<Vec<(&'static str, String)>>,
     pub(crate) valid_until: Option<Timestamp>,
 }
 
 impl Generated {
+    /// Adds an item with the facts filters may read beside its attributes.
+    pub(crate) fn push(&mut self, item: Value, facts: Vec<(&'static str, String)>) {
+        if !facts.is_empty() {
+            self.facts.resize(self.items.len(), Vec::new());
+            self.facts.push(facts);
+        }
+        self.items.push(item);
+    }
+
     /// Notes that the answer changes at `at`, if that is after `now`.
     pub(crate) fn changes_at(&mut self, at: Option<Timestamp>, now: Timestamp) {
         if let Some(at) = at.filter(|at| *at > now) {

@@ -7,10 +7,10 @@
 //! from DOC-P list-actions-1, DOC-B list-all-actions and list-all-action-updates and the OAS
 //! (the August 2024 rules; `resources.md` §3.10 rules 1 to 7).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, date, empty, json, lit, pick, text};
+use crate::attrs::{Attr, Cx, Entity, build, cents, date, empty, lit, pick, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{
     ACTION_PAGES, Api, Applied, Data, Filter, Group, PAGES, Parent, Row, Rule, Stream, eq, from, to,
@@ -933,21 +933,3 @@ pub(crate) const BRAND_UPDATES: Row = Row {
     group: Group::Other,
     ..PARTNER_UPDATES
 };
-
-/// An action as other resources refer to it: its id and URI at `now`, if one exists for
-/// this draw (inquiries that found their action).
-pub(crate) fn some_action_before(cx: &Cx<'_>, at: Timestamp, draw: &mut Draw) -> Option<Value> {
-    let world = cx.world;
-    let range = world
-        .timelines
-        .actions
-        .range(world.seed, at.plus(-30 * DAY), at);
-    if range.is_empty() {
-        return None;
-    }
-    let span = range.end() - range.start() + 1;
-    let action = world.action(range.start() + draw.below(span));
-    action
-        .exists_at(cx.now)
-        .then(|| json!({"Id": action.id(), "Uri": uri(&action, cx)}))
-}

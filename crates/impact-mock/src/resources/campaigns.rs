@@ -213,7 +213,7 @@ fn campaigns(cx: &Cx<'_>) -> Generated {
         .collect();
     let mut generated = Generated {
         items,
-        valid_until: None,
+        ..Generated::default()
     };
     let next = cx
         .world

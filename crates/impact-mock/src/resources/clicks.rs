@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, empty, flag, json, lit, pick, text};
+use crate::attrs::{Attr, Cx, Entity, build, empty, json, lit, pick, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{Api, Applied, Data, Group, Parent, Row, Stream, Wanted, eq, from, to};
 use crate::time::Timestamp;

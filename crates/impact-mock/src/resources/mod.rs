@@ -5,9 +5,23 @@
 //! Adding a resource is adding a row here (and its attributes in a module).
 
 pub(crate) mod actions;
+mod ads;
 mod campaigns;
+mod catalogs;
 pub(crate) mod clicks;
+mod common;
+mod company;
+mod contracts;
+mod deals;
+mod exceptions;
+mod inquiries;
+mod invoices;
+mod jobs;
+mod partners;
+mod promocodes;
 pub(crate) mod reports;
+mod submissions;
+mod tracking;
 
 use crate::Resource;
 use crate::table::{Api, Row};
@@ -15,14 +29,47 @@ use crate::table::{Api, Row};
 /// Every row. Order matters only for path matching: a literal segment beats a capture, so
 /// `Catalogs/ItemSearch` is found before `Catalogs/{Id}`.
 pub(crate) static TABLE: &[&Row] = &[
+    &company::PARTNER,
+    &company::BRAND,
     &campaigns::PARTNER,
     &campaigns::BRAND,
+    &ads::PARTNER,
+    &ads::BRAND,
+    &deals::PARTNER,
+    &deals::BRAND,
+    &promocodes::PARTNER,
+    &promocodes::BRAND,
+    &catalogs::PARTNER,
+    &catalogs::BRAND,
+    &catalogs::PARTNER_ITEMS,
+    &catalogs::PARTNER_SEARCH,
+    &catalogs::BRAND_ITEMS,
+    &partners::MEDIA_PARTNERS,
+    &partners::GROUPS,
+    &partners::CONTACTS,
+    &partners::NOTES,
+    &contracts::PARTNER,
+    &contracts::BRAND,
     &actions::PARTNER,
     &actions::BRAND,
     &actions::PARTNER_ITEMS,
     &actions::BRAND_ITEMS,
     &actions::PARTNER_UPDATES,
     &actions::BRAND_UPDATES,
+    &inquiries::PARTNER,
+    &inquiries::BRAND,
+    &invoices::PARTNER,
+    &invoices::BRAND,
+    &submissions::API,
+    &submissions::FTP,
+    &exceptions::PARTNER,
+    &exceptions::BRAND,
+    &exceptions::PARTNER_ITEMS,
+    &exceptions::BRAND_ITEMS,
+    &tracking::PHONE_NUMBERS,
+    &tracking::UNIQUE_URLS,
+    &tracking::TRACKING_VALUE_REQUESTS,
+    &tracking::CONVERSION_PATHS,
     &clicks::PARTNER,
     &clicks::PARTNER_LEGACY_LIST,
     &clicks::BRAND,
@@ -30,6 +77,8 @@ pub(crate) static TABLE: &[&Row] = &[
     &reports::BRAND,
     &reports::PARTNER_METADATA,
     &reports::BRAND_METADATA,
+    &jobs::PARTNER,
+    &jobs::BRAND,
 ];
 
 /// The row that lists a resource for an API (the top-level one when there are several), and

@@ -259,7 +259,7 @@ fn reports(cx: &Cx<'_>) -> Generated {
             .filter(|report| report.api == cx.api)
             .map(|report| describe(report, cx))
             .collect(),
-        valid_until: None,
+        ..Generated::default()
     }
 }
 

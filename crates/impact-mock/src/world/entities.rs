@@ -131,12 +131,6 @@ impl World {
         }
     }
 
-    pub(crate) fn partner_by_id(&self, id: &str) -> Option<Partner> {
-        let id: u64 = id.trim().parse().ok()?;
-        let n = id.checked_sub(FIRST_PARTNER_ID)?;
-        (n < self.counts.media_partners).then(|| self.partner(n))
-    }
-
     /// The campaigns partner `n` has joined: its own (`n` modulo the campaigns) and, for one
     /// partner in three, the next one too.
     pub(crate) fn partner_campaigns(&self, n: u64) -> Vec<u64> {

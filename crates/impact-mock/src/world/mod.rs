@@ -264,6 +264,8 @@ impl<T> Cached<T> {
 #[derive(Debug, Default)]
 pub(crate) struct Population {
     pub(crate) items: Vec<Value>,
+    /// Facts filters read beside the attributes, by item (possibly shorter than `items`).
+    pub(crate) facts: Vec<Vec<(&'static str, String)>>,
     pub(crate) by_id: HashMap<String, usize>,
 }
 
@@ -274,7 +276,6 @@ pub(crate) const MAX_CAMPAIGNS: u64 = 100_000;
 const SELECTIONS_KEPT: usize = 64;
 
 /// The world of one account.
-#[derive(Debug)]
 pub(crate) struct World {
     pub(crate) seed: u64,
     pub(crate) counts: Counts,
@@ -283,6 +284,15 @@ pub(crate) struct World {
     overlay: RwLock<Overlay>,
     populations: Mutex<HashMap<usize, Arc<Cached<Population>>>>,
     selections: Mutex<Vec<(String, Arc<Cached<Vec<u64>>>)>>,
+}
+
+impl fmt::Debug for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("World")
+            .field("seed", &self.seed)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -9,7 +9,7 @@ use crate::jobs::Job;
 use crate::time::Timestamp;
 
 /// Actions that writes created are numbered from here, far above any generated action.
-pub(crate) const WRITTEN_BASE: u64 = 1 << 40;
+pub(crate) const WRITTEN_BASE: u64 = 1_000_000_000_000;
 
 /// A change a write made to an action: its new amount (0 reverses it) from `at` on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

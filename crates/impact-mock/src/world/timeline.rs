@@ -65,11 +65,6 @@ impl Timeline {
         }
         RangeInclusive::new(first, last)
     }
-
-    /// How many items are created per day, roughly.
-    pub(crate) fn per_day(self) -> f64 {
-        (DAY * 1000) as f64 / self.slot_ms as f64
-    }
 }
 
 #[cfg(test)]
