@@ -167,29 +167,12 @@ pub(crate) fn s(text: impl Into<String>) -> Value {
 
 /// A JSON array of strings.
 pub(crate) fn strings<'a>(texts: impl IntoIterator<Item = &'a str>) -> Value {
-    Value::Array(texts.into_iter().map(|text| s(text)).collect())
+    Value::Array(texts.into_iter().map(s).collect())
 }
 
 /// A date attribute: the API's form, or `""` when there is none.
 pub(crate) fn date(at: Option<Timestamp>) -> String {
     at.map(|at| at.to_string()).unwrap_or_default()
-}
-
-/// The names of a table's attributes, nested ones as `Parent.Child`, in order.
-#[cfg(test)]
-pub(crate) fn names<E>(attrs: &[Attr<E>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in attrs {
-        out.push(attr.name.to_owned());
-        if let Gen::Object(children) = &attr.make {
-            out.extend(
-                names(children)
-                    .into_iter()
-                    .map(|child| format!("{}.{child}", attr.name)),
-            );
-        }
-    }
-    out
 }
 
 #[cfg(test)]

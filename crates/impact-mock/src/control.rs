@@ -252,7 +252,8 @@ fn quota(shared: &Shared) -> Value {
                 .worlds
                 .get(counter.account)
                 .map_or("", |(sid, _)| sid.as_str());
-            let until = counter.reset_at.saturating_sub(elapsed).as_secs();
+            let until = counter.reset_at.saturating_sub(elapsed);
+            let until = until.as_secs() + u64::from(until.subsec_nanos() > 0);
             let reset = now.plus(i64::try_from(until).unwrap_or(i64::MAX));
             json!({
                 "account": sid,

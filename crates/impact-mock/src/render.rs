@@ -273,10 +273,7 @@ pub(crate) fn shaped(
     match shape {
         FaultShape::Envelope => (envelope(format, message, &[]), format.content_type()),
         FaultShape::Problem => (problem(status, message), json),
-        FaultShape::Spring => (
-            spring(&crate::http::reason(status).to_owned(), message),
-            json,
-        ),
+        FaultShape::Spring => (spring(crate::http::reason(status), message), json),
         FaultShape::Conversion => (conversion(message), json),
         FaultShape::Html => {
             let mut page = String::from("<html><head><title>");

@@ -308,6 +308,12 @@ pub(crate) trait Stream: Sync {
     fn find(&self, cx: &Cx<'_>, parent: &[Applied], id: &str) -> Option<u64>;
 }
 
+/// The captures of a path (`CampaignId` → `1000`).
+pub(crate) type Captures = [(&'static str, String)];
+
+/// Makes one object from the captures of its path.
+pub(crate) type MakeSingle = fn(&Cx<'_>, &Captures) -> Option<Value>;
+
 /// Where a row's items come from.
 #[derive(Clone, Copy)]
 pub(crate) enum Data {
@@ -316,7 +322,7 @@ pub(crate) enum Data {
     /// A stream made on demand.
     Stream(&'static dyn Stream),
     /// One object, made from the path's captures (`CompanyInformation`, report metadata).
-    Single(fn(&Cx<'_>, &[(&'static str, String)]) -> Option<Value>),
+    Single(MakeSingle),
 }
 
 /// A path capture that names the parent of a nested list (`Campaigns/{CampaignId}/Deals`):

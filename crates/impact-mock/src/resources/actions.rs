@@ -46,7 +46,7 @@ fn place(action: &Action) -> (&'static str, &'static str, &'static str, &'static
 }
 
 fn order_id(action: &Action) -> String {
-    (9_217_374_000_000u64 + mix(action.n) % 1_000_000).to_string()
+    action.order.clone()
 }
 
 fn sub_id(action: &Action, which: u64) -> String {
@@ -225,14 +225,24 @@ impl Entity for ItemSeen {
     }
 }
 
+/// The product of item `k` of action `n`: name and category.
+fn product(n: u64, k: u64) -> (&'static str, &'static str) {
+    let products = names::PRODUCTS;
+    products[(mix(n * 7 + k) % products.len() as u64) as usize]
+}
+
+/// The SKU of item `k` of action `n`.
+fn sku(n: u64, k: u64) -> String {
+    (10_000 + mix(n * 7 + k) % 90_000).to_string()
+}
+
 impl ItemSeen {
     fn product(&self) -> (&'static str, &'static str) {
-        let products = names::PRODUCTS;
-        products[(mix(self.seen.action.n * 7 + self.k) % products.len() as u64) as usize]
+        product(self.seen.action.n, self.k)
     }
 
     fn sku(&self) -> String {
-        (10_000 + mix(self.seen.action.n * 7 + self.k) % 90_000).to_string()
+        sku(self.seen.action.n, self.k)
     }
 
     /// This item's share of an amount: equal parts, the remainder on the first item.
@@ -307,16 +317,6 @@ impl Entity for UpdateSeen {
 }
 
 impl UpdateSeen {
-    fn first_item(&self) -> ItemSeen {
-        ItemSeen {
-            seen: Seen {
-                action: self.seen.action.clone(),
-                status: self.seen.status,
-            },
-            k: 0,
-        }
-    }
-
     /// When the payout clears, once the action is approved (empty while pending or when
     /// reversed).
     fn clearing(&self) -> String {
@@ -362,8 +362,8 @@ static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
     text("DeltaPayout", |u, _| cents(u.update.delta_payout)),
     text("DeltaAmount", |u, _| cents(u.update.delta_amount)),
     text("Currency", |u, _| u.seen.action.currency.to_owned()),
-    text("Category", |u, _| u.first_item().product().1.to_owned()),
-    text("Sku", |u, _| u.first_item().sku()),
+    text("Category", |u, _| product(u.seen.action.n, 0).1.to_owned()),
+    text("Sku", |u, _| sku(u.seen.action.n, 0)),
     text("Quantity", |u, _| {
         (1 + mix(u.seen.action.n) % 3).to_string()
     }),
@@ -454,8 +454,8 @@ static BRAND_UPDATE: &[Attr<UpdateSeen>] = &[
     text("DeltaPayout", |u, _| cents(u.update.delta_payout)),
     text("DeltaAmount", |u, _| cents(u.update.delta_amount)),
     text("Currency", |u, _| u.seen.action.currency.to_owned()),
-    text("Category", |u, _| u.first_item().product().1.to_owned()),
-    text("Sku", |u, _| u.first_item().sku()),
+    text("Category", |u, _| product(u.seen.action.n, 0).1.to_owned()),
+    text("Sku", |u, _| sku(u.seen.action.n, 0)),
     text("Quantity", |u, _| {
         (1 + mix(u.seen.action.n) % 3).to_string()
     }),
@@ -669,21 +669,11 @@ impl Stream for ActionItems {
         Some(build(ITEM, &item, cx))
     }
 
-    fn find(&self, cx: &Cx<'_>, parent: &[Applied], sku: &str) -> Option<u64> {
+    fn find(&self, cx: &Cx<'_>, parent: &[Applied], wanted: &str) -> Option<u64> {
         let action = ActionItems::parent(cx, parent)?;
-        let status = action.status(cx.now);
-        let seen = Seen { action, status };
-        (0..seen.action.items).find_map(|k| {
-            let key = seen.action.n * STRIDE + k;
-            let item = ItemSeen {
-                seen: Seen {
-                    action: seen.action.clone(),
-                    status,
-                },
-                k,
-            };
-            (item.sku() == sku).then_some(key)
-        })
+        (0..action.items)
+            .find(|k| sku(action.n, *k) == wanted)
+            .map(|k| action.n * STRIDE + k)
     }
 }
 

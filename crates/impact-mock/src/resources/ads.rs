@@ -322,7 +322,7 @@ fn ad(cx: &Cx<'_>, n: u64) -> Ad {
     let thing = Thing::new(cx.world, "Ad", n);
     let campaigns = cx.world.counts.campaigns.max(1);
     // One ad in four is a coupon for one of its campaign's deals.
-    let deal = if n % 4 == 0 {
+    let deal = if n.is_multiple_of(4) {
         deal_of_campaign(cx.world, thing.campaign, n / campaigns % 2, cx.now)
     } else {
         None

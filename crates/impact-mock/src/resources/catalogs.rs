@@ -63,7 +63,7 @@ impl Item {
     }
 
     fn current_price(&self) -> i64 {
-        if self.k % 5 == 0 {
+        if self.k.is_multiple_of(5) {
             self.price() * 9 / 10
         } else {
             self.price()

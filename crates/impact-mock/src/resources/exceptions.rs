@@ -20,7 +20,11 @@ fn list_id(n: u64) -> u64 {
 }
 
 fn kind(list: &Thing) -> &'static str {
-    if list.n % 2 == 0 { "SKU" } else { "CATEGORY" }
+    if list.n.is_multiple_of(2) {
+        "SKU"
+    } else {
+        "CATEGORY"
+    }
 }
 
 static PARTNER_LIST: &[Attr<Thing>] = &[

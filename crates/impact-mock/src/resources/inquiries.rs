@@ -116,14 +116,14 @@ static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
     json("Comments", |i, cx| i.comments(cx)),
     empty("InquiryNotes"),
     empty("TrackingLink"),
-    text("ActionId", |i, cx| action_id(i, cx)),
-    text("ActionUri", |i, cx| action_uri(i, cx)),
+    text("ActionId", action_id),
+    text("ActionUri", action_uri),
     text("AutoApprovalDate", |i, _| {
         i.created.plus(30 * DAY).local_midnight().to_string()
     }),
     text("ResolutionStatus", |i, cx| i.status(cx.now).to_owned()),
-    text("RejectReason", |i, cx| reject_reason(i, cx)),
-    text("FinalPayout", |i, cx| final_payout(i, cx)),
+    text("RejectReason", reject_reason),
+    text("FinalPayout", final_payout),
     text("ResolutionDate", |i, cx| {
         date(i.is_resolved(cx.now).then_some(i.resolved))
     }),
@@ -162,14 +162,14 @@ static BRAND_INQUIRY: &[Attr<Inquiry>] = &[
     }),
     json("Comments", |i, cx| i.comments(cx)),
     empty("TrackingLink"),
-    text("ActionId", |i, cx| action_id(i, cx)),
-    text("ActionUri", |i, cx| action_uri(i, cx)),
+    text("ActionId", action_id),
+    text("ActionUri", action_uri),
     text("AutoApprovalDate", |i, _| {
         i.created.plus(30 * DAY).local_midnight().to_string()
     }),
     text("ResolutionStatus", |i, cx| i.status(cx.now).to_owned()),
-    text("RejectReason", |i, cx| reject_reason(i, cx)),
-    text("FinalPayout", |i, cx| final_payout(i, cx)),
+    text("RejectReason", reject_reason),
+    text("FinalPayout", final_payout),
     text("ResolutionDate", |i, cx| {
         date(i.is_resolved(cx.now).then_some(i.resolved))
     }),

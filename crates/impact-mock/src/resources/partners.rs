@@ -354,7 +354,7 @@ static CONTACT: &[Attr<Thing>] = &[
 
 fn contact_id(contact: &Thing) -> String {
     // System-created contacts have `M` ids and cannot be edited.
-    if contact.n % 2 == 0 {
+    if contact.n.is_multiple_of(2) {
         (2_750 + contact.n).to_string()
     } else {
         format!("M{}", 1_369_520 + contact.n)

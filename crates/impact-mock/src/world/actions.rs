@@ -99,6 +99,8 @@ pub(crate) struct Action {
     pub(crate) payout: i64,
     pub(crate) currency: &'static str,
     pub(crate) items: u64,
+    /// The order id the brand gave (`Oid`).
+    pub(crate) order: String,
     pub(crate) draw: Draw,
     updates: [Option<Update>; STRIDE as usize],
 }
@@ -230,6 +232,10 @@ impl World {
             draw.pick(crate::world::names::CURRENCIES)
         };
         let items = 1 + draw.below(3);
+        let order = match &written {
+            Some(written) => written.order_id.clone(),
+            None => (9_217_374_000_000u64 + crate::rng::mix(n) % 1_000_000).to_string(),
+        };
         let mut action = Action {
             n,
             campaign,
@@ -244,6 +250,7 @@ impl World {
             payout: amount * terms.payout_bp / 10_000,
             currency,
             items,
+            order,
             draw,
             updates: [None; STRIDE as usize],
         };

@@ -109,34 +109,50 @@ impl World {
         (0..self.counts.campaigns).map(|n| self.campaign(n))
     }
 
-    /// Media partner number `n`.
+    /// Media partner number `n` (kept in memory up to [`MAX_KEPT_PARTNERS`]).
     pub(crate) fn partner(&self, n: u64) -> Partner {
-        let mut draw = Draw::new(self.seed, tag("Partner") ^ n);
-        let first = draw.pick(names::FIRST_NAMES);
-        let kind = draw.pick(names::PARTNER_KINDS);
-        let name = if n < 200 {
-            format!("{first} {kind}")
-        } else {
-            format!("{first} {kind} {}", n / 200 + 1)
-        };
-        let count = self.counts.media_partners.max(1);
-        let spread = 365 * DAY / i64::try_from(count).unwrap_or(1).max(1);
-        let created = EPOCH.plus(spread * i64::try_from(n).unwrap_or(0) + draw.between(0, 3_600));
-        Partner {
-            n,
-            id: FIRST_PARTNER_ID + n,
-            name,
-            created,
-            draw,
+        match usize::try_from(n)
+            .ok()
+            .and_then(|index| self.partner_cache.get(index))
+        {
+            Some(partner) => partner.clone(),
+            None => make_partner(self.seed, self.counts.media_partners, n),
         }
     }
+}
 
+/// How many partners a world keeps made (a large world has 5,000).
+pub(crate) const MAX_KEPT_PARTNERS: u64 = 20_000;
+
+/// Media partner number `n` of the world of `seed` with `count` partners.
+pub(crate) fn make_partner(seed: u64, count: u64, n: u64) -> Partner {
+    let mut draw = Draw::new(seed, tag("Partner") ^ n);
+    let first = draw.pick(names::FIRST_NAMES);
+    let kind = draw.pick(names::PARTNER_KINDS);
+    let name = if n < 200 {
+        format!("{first} {kind}")
+    } else {
+        format!("{first} {kind} {}", n / 200 + 1)
+    };
+    let count = count.max(1);
+    let spread = 365 * DAY / i64::try_from(count).unwrap_or(1).max(1);
+    let created = EPOCH.plus(spread * i64::try_from(n).unwrap_or(0) + draw.between(0, 3_600));
+    Partner {
+        n,
+        id: FIRST_PARTNER_ID + n,
+        name,
+        created,
+        draw,
+    }
+}
+
+impl World {
     /// The campaigns partner `n` has joined: its own (`n` modulo the campaigns) and, for one
     /// partner in three, the next one too.
     pub(crate) fn partner_campaigns(&self, n: u64) -> Vec<u64> {
         let campaigns = self.counts.campaigns.max(1);
         let mut joined = vec![n % campaigns];
-        if n % 3 == 0 && campaigns > 1 {
+        if n.is_multiple_of(3) && campaigns > 1 {
             joined.push((n + 1) % campaigns);
         }
         joined

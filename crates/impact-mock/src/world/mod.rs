@@ -272,6 +272,9 @@ pub(crate) struct Population {
 /// The most campaigns a world holds (they are kept in memory).
 pub(crate) const MAX_CAMPAIGNS: u64 = 100_000;
 
+/// The keys a query selected, cached until the world changes them.
+type Selection = Arc<Cached<Vec<u64>>>;
+
 /// Many cached selections are kept per world: a sync fans out over campaigns and windows.
 const SELECTIONS_KEPT: usize = 64;
 
@@ -281,9 +284,10 @@ pub(crate) struct World {
     pub(crate) counts: Counts,
     pub(crate) timelines: Timelines,
     campaign_cache: Vec<entities::Campaign>,
+    pub(crate) partner_cache: Vec<entities::Partner>,
     overlay: RwLock<Overlay>,
     populations: Mutex<HashMap<usize, Arc<Cached<Population>>>>,
-    selections: Mutex<Vec<(String, Arc<Cached<Vec<u64>>>)>>,
+    selections: Mutex<Vec<(String, Selection)>>,
 }
 
 impl fmt::Debug for World {
@@ -327,11 +331,15 @@ impl World {
         let campaign_cache = (0..counts.campaigns.clamp(1, MAX_CAMPAIGNS))
             .map(|n| entities::make_campaign(seed, n))
             .collect();
+        let partner_cache = (0..counts.media_partners.min(entities::MAX_KEPT_PARTNERS))
+            .map(|n| entities::make_partner(seed, counts.media_partners, n))
+            .collect();
         World {
             seed,
             counts,
             timelines,
             campaign_cache,
+            partner_cache,
             overlay: RwLock::new(Overlay::default()),
             populations: Mutex::new(HashMap::new()),
             selections: Mutex::new(Vec::new()),
