@@ -361,7 +361,8 @@ impl RequestMatch {
     ///
     /// let m = RequestMatch::api_path("/Actions");
     /// assert!(m.matches("GET", "/Advertisers/IR9/Actions.json?CampaignId=1"));
-    /// assert!(m.matches("GET", "/Mediapartners/IR1/ActionUpdates"));
+    /// assert!(m.matches("GET", "/Mediapartners/IR1/Actions/1.2.3/Items"));
+    /// assert!(!m.matches("GET", "/Mediapartners/IR1/ActionUpdates"));
     /// assert!(!m.matches("GET", "/Mediapartners/IR1/Campaigns"));
     /// assert!(RequestMatch::api_path("/Agencies/IR2/").matches("GET", "/Agencies/IR2/Ads"));
     /// ```

@@ -33,12 +33,33 @@ impl Refusal {
     }
 }
 
+/// The items of one page: a run of a cached population's items when nothing filtered them
+/// (served without a copy), else items of their own.
+#[derive(Debug)]
+pub(crate) enum PageItems {
+    Shared(Arc<Cached<Population>>, std::ops::Range<usize>),
+    Owned(Vec<Value>),
+}
+
+impl PageItems {
+    pub(crate) fn as_slice(&self) -> &[Value] {
+        match self {
+            PageItems::Shared(population, range) => population
+                .value
+                .items
+                .get(range.clone())
+                .unwrap_or_default(),
+            PageItems::Owned(items) => items,
+        }
+    }
+}
+
 /// What a list request gave.
 #[derive(Debug)]
 pub(crate) enum Listed {
     Page {
         meta: PageMeta,
-        items: Vec<Value>,
+        items: PageItems,
     },
     Refused(Refusal),
     /// The parent named in the path does not exist.
@@ -330,37 +351,46 @@ fn parent_exists(cx: Cx<'_>, row: &Row, parent: crate::Resource, id: &str) -> bo
 
 /// The keys or items a list selected.
 enum Selected {
-    Population(Arc<Cached<Population>>, Vec<usize>),
+    /// A population and the positions of the items selected (`None`: all of them).
+    Population(Arc<Cached<Population>>, Option<Vec<usize>>),
     Stream(&'static Row, Arc<Cached<Vec<u64>>>),
 }
 
 impl Selected {
     fn len(&self) -> usize {
         match self {
-            Selected::Population(_, indices) => indices.len(),
+            Selected::Population(population, None) => population.value.items.len(),
+            Selected::Population(_, Some(indices)) => indices.len(),
             Selected::Stream(_, keys) => keys.value.len(),
         }
     }
 
-    fn items(&self, cx: Cx<'_>, start: u64, end: u64) -> Vec<Value> {
+    fn items(&self, cx: Cx<'_>, start: u64, end: u64) -> PageItems {
         let range = usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(0);
         match self {
-            Selected::Population(population, indices) => indices
-                .get(range)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|index| population.value.items.get(*index).cloned())
-                .collect(),
-            Selected::Stream(row, keys) => {
-                let Data::Stream(stream) = row.data else {
-                    return Vec::new();
-                };
-                keys.value
+            Selected::Population(population, None) => {
+                PageItems::Shared(Arc::clone(population), range)
+            }
+            Selected::Population(population, Some(indices)) => PageItems::Owned(
+                indices
                     .get(range)
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|key| stream.item(&cx, *key))
-                    .collect()
+                    .filter_map(|index| population.value.items.get(*index).cloned())
+                    .collect(),
+            ),
+            Selected::Stream(row, keys) => {
+                let Data::Stream(stream) = row.data else {
+                    return PageItems::Owned(Vec::new());
+                };
+                PageItems::Owned(
+                    keys.value
+                        .get(range)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|key| stream.item(&cx, *key))
+                        .collect(),
+                )
             }
         }
     }
@@ -376,6 +406,9 @@ fn select(
     match row.data {
         Data::Population(_) | Data::Single(_) => {
             let population = population(cx, row, row_index);
+            if filters.is_empty() {
+                return Selected::Population(population, None);
+            }
             let facts = &population.value.facts;
             let indices = population
                 .value
@@ -388,7 +421,7 @@ fn select(
                 })
                 .map(|(index, _)| index)
                 .collect();
-            Selected::Population(population, indices)
+            Selected::Population(population, Some(indices))
         }
         Data::Stream(stream) => {
             let generation = cx.world.overlay().generation;

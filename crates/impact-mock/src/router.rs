@@ -72,7 +72,7 @@ impl<'a> Target<'a> {
 
 /// Checks HTTP Basic credentials: what was presented, and which credential it matches.
 pub(crate) fn authenticate(
-    credentials: &[Credential],
+    credentials: &[std::sync::Arc<Credential>],
     authorization: Option<&str>,
 ) -> (AuthSeen, Option<usize>) {
     let Some(value) = authorization else {
@@ -147,7 +147,7 @@ const DELETABLE: &[crate::Resource] = &[
 pub(crate) fn route(
     shared: &Shared,
     request: &Request,
-    credential: Option<Credential>,
+    credential: Option<std::sync::Arc<Credential>>,
 ) -> Response {
     let target = Target::parse(request);
     let format = target.format;
@@ -312,7 +312,7 @@ impl Call<'_> {
             Listed::Page { meta, items } => Response::new(
                 200,
                 format,
-                render::page(format, list_key(row, self.request), &meta, &items),
+                render::page(format, list_key(row, self.request), &meta, items.as_slice()),
             ),
             Listed::Refused(refusal) => Response::new(
                 400,
@@ -419,15 +419,15 @@ fn match_row(api: Api, rest: &[&str]) -> Option<Matched> {
         if row.api != api {
             continue;
         }
-        let template: Vec<&str> = row.path.split('/').collect();
-        let as_list = row.list && rest.len() == template.len();
-        let as_item = row.item && rest.len() == template.len() + 1;
+        let parts = row.path.split('/').count();
+        let as_list = row.list && rest.len() == parts;
+        let as_item = row.item && rest.len() == parts + 1;
         if !as_list && !as_item {
             continue;
         }
         let mut captures = Vec::new();
         let mut literals = 0;
-        let fits = template.iter().zip(rest).all(|(part, segment)| {
+        let fits = row.path.split('/').zip(rest).all(|(part, segment)| {
             match part
                 .strip_prefix('{')
                 .and_then(|part| part.strip_suffix('}'))
@@ -439,7 +439,7 @@ fn match_row(api: Api, rest: &[&str]) -> Option<Matched> {
                 Some(_) => false,
                 None => {
                     literals += 1;
-                    part == segment
+                    part == *segment
                 }
             }
         });
@@ -546,12 +546,12 @@ mod tests {
 
     #[test]
     fn basic_credentials_pick_the_account() {
-        let credentials = vec![Credential {
+        let credentials = vec![std::sync::Arc::new(Credential {
             sid: "IRaaa".into(),
             token: "secret".into(),
             scope: None,
             world: 0,
-        }];
+        })];
         // "IRaaa:secret" and "IRaaa:wrong".
         let (seen, index) = authenticate(&credentials, Some("Basic SVJhYWE6c2VjcmV0"));
         assert_eq!(index, Some(0));

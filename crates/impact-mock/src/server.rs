@@ -52,7 +52,7 @@ impl std::fmt::Debug for Credential {
 /// State shared by the accept loop, the connections and the handle.
 pub(crate) struct Shared {
     pub(crate) addr: SocketAddr,
-    credentials: RwLock<Vec<Credential>>,
+    credentials: RwLock<Vec<Arc<Credential>>>,
     /// One world per account SID, with the SID.
     pub(crate) worlds: Vec<(String, World)>,
     pub(crate) quota: QuotaState,
@@ -155,7 +155,7 @@ impl Shared {
         lock(&self.log).clear();
     }
 
-    pub(crate) fn credentials(&self) -> RwLockReadGuard<'_, Vec<Credential>> {
+    pub(crate) fn credentials(&self) -> RwLockReadGuard<'_, Vec<Arc<Credential>>> {
         self.credentials
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -174,12 +174,12 @@ impl Shared {
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
         credentials.retain(|credential| !(credential.sid == sid && credential.token == token));
-        credentials.push(Credential {
+        credentials.push(Arc::new(Credential {
             sid: sid.to_owned(),
             token: token.to_owned(),
             scope,
             world,
-        });
+        }));
         Some(())
     }
 
@@ -374,12 +374,12 @@ impl MockServerBuilder {
                     worlds.len() - 1
                 }
             };
-            credentials.push(Credential {
+            credentials.push(Arc::new(Credential {
                 sid: account.sid.clone(),
                 token: account.token.clone(),
                 scope: None,
                 world,
-            });
+            }));
         }
         let now = self.now.unwrap_or_else(Clock::system_now);
         let shared = Arc::new(Shared {
