@@ -585,7 +585,27 @@ pub(crate) fn every_item<'a>(
                     .filter_map(move |key| stream.item(&cx, key)),
             )
         }
-        Data::Single(make) => Box::new(make(&cx, &[]).into_iter()),
+        // One object per parent (each report's metadata), or the one object.
+        Data::Single(make) => match row.parent {
+            Some(parent) => {
+                let Some((index, parent_row)) = crate::resources::row_of(parent.resource, row.api)
+                else {
+                    return Box::new(std::iter::empty());
+                };
+                let parents = population(cx, parent_row, index);
+                let ids: Vec<String> = parents
+                    .value
+                    .items
+                    .iter()
+                    .filter_map(|item| item.get(parent_row.id_attr)?.as_str().map(str::to_owned))
+                    .collect();
+                Box::new(
+                    ids.into_iter()
+                        .filter_map(move |id| make(&cx, &[(parent.capture, id)])),
+                )
+            }
+            None => Box::new(make(&cx, &[]).into_iter()),
+        },
     }
 }
 

@@ -448,6 +448,11 @@ pub(crate) const BRAND: Row = Row {
 pub(crate) const PARTNER_METADATA: Row = Row {
     resource: Resource::ReportMetaData,
     path: "Reports/{ReportId}/MetaData",
+    parent: Some(crate::table::Parent {
+        capture: "ReportId",
+        attr: "Id",
+        resource: Resource::Reports,
+    }),
     list_key: "MetaData",
     item_element: "MetaData",
     data: Data::Single(metadata),

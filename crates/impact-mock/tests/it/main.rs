@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod quota;
 mod raw;
+mod reference;
 mod resources;
 mod rules;
 mod truth;
