@@ -143,7 +143,7 @@ static PARTNER: &[Attr<Partner>] = &[
                 .map(|n| {
                     let campaign = cx.world.campaign(n);
                     json!({"CampaignId": campaign.id.to_string(), "CampaignName": campaign.name,
-                           "InsertionOrderId": contract_id(n, p.n),
+                           "InsertionOrderId": contract_id(n, p.n).trim_start_matches("S-"),
                            "InsertionOrderName": "Public Terms",
                            "JoinDate": p.created.to_string()})
                 })
