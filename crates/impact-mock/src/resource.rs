@@ -6,8 +6,8 @@ use std::fmt;
 /// has one (`Campaigns`, `Actions`, ...), a descriptive name otherwise (`CatalogItems` are
 /// listed under `Items`, `ActionItems` under `ActionItems`).
 ///
-/// `GET /_mock/world/{name}` streams its ground truth; [`MockServerBuilder::items`]
-/// (crate::MockServerBuilder::items) sets how many a world holds.
+/// `GET /_mock/world/{name}` streams its ground truth;
+/// [`MockServerBuilder::items`](crate::MockServerBuilder::items) sets how many a world holds.
 ///
 /// ```
 /// use impact_mock::Resource;
