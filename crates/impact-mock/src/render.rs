@@ -103,13 +103,23 @@ pub(crate) fn token_forbidden(format: Format, endpoint: &str) -> Vec<u8> {
 
 /// A conversion-endpoint error: `{"Status":"ERROR","errors":[{"field":..,"level":"ERROR",..}]}`.
 pub(crate) fn conversion(message: &str) -> Vec<u8> {
+    conversion_errors(&[(None, message)])
+}
+
+/// A conversion-endpoint error naming fields, each at level `ERROR`.
+pub(crate) fn conversion_errors(errors: &[(Option<&str>, &str)]) -> Vec<u8> {
     let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
     body.status = Some("ERROR".to_owned());
-    body.errors = vec![FieldError::new(
-        None,
-        message.to_owned(),
-        Some("ERROR".to_owned()),
-    )];
+    body.errors = errors
+        .iter()
+        .map(|(field, message)| {
+            FieldError::new(
+                field.map(str::to_owned),
+                (*message).to_owned(),
+                Some("ERROR".to_owned()),
+            )
+        })
+        .collect();
     body.api_error = true;
     body.reports_error = true;
     impact_codec::encode_json(&body)

@@ -50,6 +50,27 @@ impl Problems {
             render::envelope(format, "Validation Failed", &errors),
         ))
     }
+
+    /// The conversion endpoints' own shape (SPEC 2.2): lower-case `errors` with a `level`,
+    /// in JSON; the canonical envelope when XML was asked for.
+    fn conversion_refusal(self, format: Format) -> Option<Response> {
+        if format == Format::Xml {
+            return self.refusal(format);
+        }
+        if self.0.is_empty() {
+            return None;
+        }
+        let errors: Vec<(Option<&str>, &str)> = self
+            .0
+            .iter()
+            .map(|(field, message)| (Some(*field), message.as_str()))
+            .collect();
+        Some(Response::new(
+            400,
+            format,
+            render::conversion_errors(&errors),
+        ))
+    }
 }
 
 /// Reads a required numeric field.
@@ -138,7 +159,11 @@ fn create_action(call: &Call<'_>, form: &Query, write: Write) -> Response {
         }
         found
     });
-    if let Some(refusal) = problems.refusal(format) {
+    let refusal = match write {
+        Write::Conversion => problems.conversion_refusal(format),
+        _ => problems.refusal(format),
+    };
+    if let Some(refusal) = refusal {
         return refusal;
     }
     let (Some(campaign), Some(tracker), Some(order)) = (campaign, tracker, order) else {

@@ -740,7 +740,7 @@ impl Stream for ActionUpdates {
 /// The filters of Actions, current names first (DOC-P list-actions-1, OAS).
 const ACTION_FILTERS: &[Filter] = &[
     eq(&["CampaignId"], "CampaignId"),
-    eq(&["State", "ActionState"], "State"),
+    eq(&["State"], "State"),
     from(&["ActionDateStart"], "EventDate"),
     to(&["ActionDateEnd"], "EventDate"),
     from(&["StartDate"], "LastUpdated"),
@@ -824,7 +824,7 @@ const BRAND_WINDOW_RULES: &[Rule] = &[
 
 const UPDATE_FILTERS: &[Filter] = &[
     eq(&["CampaignId"], "CampaignId"),
-    eq(&["State", "ActionState"], "State"),
+    eq(&["State"], "State"),
     from(&["StartDate"], "UpdateDate"),
     to(&["EndDate"], "UpdateDate"),
     from(&["ActionDateStart"], "EventDate"),

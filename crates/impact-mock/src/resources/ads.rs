@@ -397,7 +397,7 @@ pub(crate) const BRAND: Row = Row {
     api: Api::Brand,
     filters: &[
         eq(&["CampaignId"], "CampaignId"),
-        eq(&["Type", "AdType"], "AdType"),
+        eq(&["Type"], "AdType"),
         eq(&["DealId"], "DealId"),
         eq(&["MobileReady"], "MobileReady"),
         from(&["DateCreatedStart"], "DateCreated"),
