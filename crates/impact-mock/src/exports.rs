@@ -127,34 +127,15 @@ pub(crate) fn run_report(call: &Call<'_>, id: &str) -> Response {
     let num_pages = total.div_ceil(RUN_PAGE_SIZE).max(1);
     let start = ((page - 1) * RUN_PAGE_SIZE).min(total);
     let end = (start + RUN_PAGE_SIZE).min(total);
-    let link = |n: u64| {
-        format!(
-            "{}?{}",
-            call.target.link_path,
-            call.target.query.with_page(n)
-        )
+    let paging = crate::listing::Paging {
+        page,
+        page_size: RUN_PAGE_SIZE,
+        total,
+        start,
+        end,
     };
-    let meta = PageMeta {
-        page: Some(page),
-        num_pages: Some(num_pages),
-        page_size: Some(RUN_PAGE_SIZE),
-        total: Some(total),
-        start: Some(start),
-        end: Some(end.saturating_sub(1).max(start)),
-        uri: Some(link(page)),
-        first_page_uri: Some(link(1)),
-        previous_page_uri: Some(if page > 1 {
-            link(page - 1)
-        } else {
-            String::new()
-        }),
-        next_page_uri: Some(if page < num_pages {
-            link(page + 1)
-        } else {
-            String::new()
-        }),
-        last_page_uri: Some(link(num_pages)),
-    };
+    let meta =
+        crate::listing::page_meta(call.target.link_path, &call.target.query, paging, num_pages);
     let slice = records
         .get(usize::try_from(start).unwrap_or(0)..usize::try_from(end).unwrap_or(0))
         .unwrap_or_default();

@@ -258,28 +258,63 @@ impl ListRequest<'_> {
         (start, end): (u64, u64),
         num_pages: u64,
     ) -> PageMeta {
-        let link = |n: u64| format!("{}?{}", self.link_path, self.query.with_page(n));
-        PageMeta {
-            page: Some(page),
-            num_pages: Some(num_pages),
-            page_size: Some(page_size),
-            total: Some(total),
-            start: Some(start),
-            end: Some(end.saturating_sub(1).max(start)),
-            uri: Some(link(page)),
-            first_page_uri: Some(link(1)),
-            previous_page_uri: Some(if page > 1 {
-                link((page - 1).min(num_pages))
-            } else {
-                String::new()
-            }),
-            next_page_uri: Some(if page < num_pages {
-                link(page + 1)
-            } else {
-                String::new()
-            }),
-            last_page_uri: Some(link(num_pages)),
-        }
+        let paging = Paging {
+            page,
+            page_size,
+            total,
+            start,
+            end,
+        };
+        page_meta(self.link_path, self.query, paging, num_pages)
+    }
+}
+
+/// Where one page sits in a list: its number and size, the list's length, and the
+/// positions of its first item and past its last.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging {
+    pub(crate) page: u64,
+    pub(crate) page_size: u64,
+    pub(crate) total: u64,
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+}
+
+/// A page's `@` keys, its links repeating the request's path and query with `Page` set.
+pub(crate) fn page_meta(
+    link_path: &str,
+    query: &Query,
+    paging: Paging,
+    num_pages: u64,
+) -> PageMeta {
+    let Paging {
+        page,
+        page_size,
+        total,
+        start,
+        end,
+    } = paging;
+    let link = |n: u64| format!("{link_path}?{}", query.with_page(n));
+    PageMeta {
+        page: Some(page),
+        num_pages: Some(num_pages),
+        page_size: Some(page_size),
+        total: Some(total),
+        start: Some(start),
+        end: Some(end.saturating_sub(1).max(start)),
+        uri: Some(link(page)),
+        first_page_uri: Some(link(1)),
+        previous_page_uri: Some(if page > 1 {
+            link((page - 1).min(num_pages))
+        } else {
+            String::new()
+        }),
+        next_page_uri: Some(if page < num_pages {
+            link(page + 1)
+        } else {
+            String::new()
+        }),
+        last_page_uri: Some(link(num_pages)),
     }
 }
 

@@ -751,76 +751,39 @@ const ACTION_FILTERS: &[Filter] = &[
     eq(&["ActionTrackerId"], "ActionTrackerId"),
 ];
 
-/// The rules of Actions and ActionUpdates (the August 2024 rules, `resources.md` §3.10).
-const WINDOW_RULES: &[Rule] = &[
-    Rule::Window {
-        start: "StartDate",
-        end: "EndDate",
-        max_days: 45,
-    },
-    Rule::Window {
-        start: "ActionDateStart",
-        end: "ActionDateEnd",
-        max_days: 45,
-    },
-    Rule::Window {
-        start: "LockingDateStart",
-        end: "LockingDateEnd",
-        max_days: 45,
-    },
-    Rule::Floor("StartDate"),
-    Rule::Floor("ActionDateStart"),
-    Rule::Recent {
-        params: &[
-            "StartDate",
-            "EndDate",
-            "ActionDateStart",
-            "ActionDateEnd",
-            "LockingDateStart",
-            "LockingDateEnd",
-        ],
-        attr: "CreationDate",
-        days: 7,
-    },
-    Rule::MinPageSize(2_000),
-    Rule::MaxPages(10),
-];
+/// The rules of Actions and ActionUpdates (the August 2024 rules, `resources.md` §3.10),
+/// after any rules given first.
+macro_rules! window_rules {
+    ($($first:expr),*) => {
+        &[
+            $($first,)*
+            Rule::Window { start: "StartDate", end: "EndDate", max_days: 45 },
+            Rule::Window { start: "ActionDateStart", end: "ActionDateEnd", max_days: 45 },
+            Rule::Window { start: "LockingDateStart", end: "LockingDateEnd", max_days: 45 },
+            Rule::Floor("StartDate"),
+            Rule::Floor("ActionDateStart"),
+            Rule::Recent {
+                params: &[
+                    "StartDate",
+                    "EndDate",
+                    "ActionDateStart",
+                    "ActionDateEnd",
+                    "LockingDateStart",
+                    "LockingDateEnd",
+                ],
+                attr: "CreationDate",
+                days: 7,
+            },
+            Rule::MinPageSize(2_000),
+            Rule::MaxPages(10),
+        ]
+    };
+}
+
+const WINDOW_RULES: &[Rule] = window_rules!();
 
 /// The Brand rules: the same, and `CampaignId` is required.
-const BRAND_WINDOW_RULES: &[Rule] = &[
-    Rule::Required("CampaignId"),
-    Rule::Window {
-        start: "StartDate",
-        end: "EndDate",
-        max_days: 45,
-    },
-    Rule::Window {
-        start: "ActionDateStart",
-        end: "ActionDateEnd",
-        max_days: 45,
-    },
-    Rule::Window {
-        start: "LockingDateStart",
-        end: "LockingDateEnd",
-        max_days: 45,
-    },
-    Rule::Floor("StartDate"),
-    Rule::Floor("ActionDateStart"),
-    Rule::Recent {
-        params: &[
-            "StartDate",
-            "EndDate",
-            "ActionDateStart",
-            "ActionDateEnd",
-            "LockingDateStart",
-            "LockingDateEnd",
-        ],
-        attr: "CreationDate",
-        days: 7,
-    },
-    Rule::MinPageSize(2_000),
-    Rule::MaxPages(10),
-];
+const BRAND_WINDOW_RULES: &[Rule] = window_rules!(Rule::Required("CampaignId"));
 
 const UPDATE_FILTERS: &[Filter] = &[
     eq(&["CampaignId"], "CampaignId"),

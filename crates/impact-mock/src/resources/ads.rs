@@ -60,20 +60,10 @@ impl Ad {
 /// A deal attribute repeated on the ad: `DealName` is the deal's `Name`, `DiscountType` its
 /// `DiscountType`; empty for ads without a deal.
 fn deal_field(ad: &Ad, cx: &Cx<'_>, name: &'static str) -> String {
-    let Some(deal) = &ad.deal else {
-        return String::new();
-    };
-    let field = match name {
-        "DealDateCreated" => "DateCreated",
-        "DealDateLastUpdated" => "DateLastUpdated",
-        "DealDefaultPromoCode" => "DefaultPromoCode",
-        "DealCategories" => "Categories",
-        other => other
-            .strip_prefix("Deal")
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(other),
-    };
-    deal.field(cx, field)
+    ad.deal
+        .as_ref()
+        .map(|deal| deal.repeated_field(cx, name))
+        .unwrap_or_default()
 }
 
 fn deal_products(ad: &Ad, cx: &Cx<'_>) -> Value {

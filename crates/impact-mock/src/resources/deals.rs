@@ -111,6 +111,23 @@ impl Deal {
         }])
     }
 
+    /// A deal attribute as ads, promo codes and tracking value requests repeat it: `DealName`
+    /// is the deal's `Name`, `DealDefaultPromoCode` its `DefaultPromoCode`, `DiscountType`
+    /// its `DiscountType`.
+    pub(crate) fn repeated_field(&self, cx: &Cx<'_>, name: &str) -> String {
+        let field = match name {
+            "DealDateCreated" => "DateCreated",
+            "DealDateLastUpdated" => "DateLastUpdated",
+            "DealDefaultPromoCode" => "DefaultPromoCode",
+            "DealCategories" => "Categories",
+            other => other
+                .strip_prefix("Deal")
+                .filter(|rest| !rest.is_empty())
+                .unwrap_or(other),
+        };
+        self.field(cx, field)
+    }
+
     /// The value of a deal attribute by its name in the Deal object (`DiscountType`,
     /// `BogoBuyQuantity`, ...); ads and promo codes repeat them, some prefixed with `Deal`.
     pub(crate) fn field(&self, cx: &Cx<'_>, name: &str) -> String {

@@ -51,18 +51,10 @@ impl Code {
 }
 
 fn deal_field(code: &Code, cx: &Cx<'_>, name: &'static str) -> String {
-    let Some(deal) = &code.deal else {
-        return String::new();
-    };
-    let field = match name {
-        "DealCategories" => "Categories",
-        "DealDefaultPromoCode" => "DefaultPromoCode",
-        other => other
-            .strip_prefix("Deal")
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(other),
-    };
-    deal.field(cx, field)
+    code.deal
+        .as_ref()
+        .map(|deal| deal.repeated_field(cx, name))
+        .unwrap_or_default()
 }
 
 static PARTNER_CODE: &[Attr<Code>] = &[

@@ -163,18 +163,11 @@ impl Request {
 }
 
 fn request_deal_field(request: &Request, cx: &Cx<'_>, name: &'static str) -> String {
-    let Some(deal) = &request.deal else {
-        return String::new();
-    };
-    let field = match name {
-        "DealCategories" => "Categories",
-        "DealDefaultPromoCode" => "DefaultPromoCode",
-        other => other
-            .strip_prefix("Deal")
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(other),
-    };
-    deal.field(cx, field)
+    request
+        .deal
+        .as_ref()
+        .map(|deal| deal.repeated_field(cx, name))
+        .unwrap_or_default()
 }
 
 static TRACKING_VALUE_REQUEST: &[Attr<Request>] = &[
