@@ -48,6 +48,14 @@ pub(crate) enum Gen<E: 'static> {
     Json(fn(&E, &Cx<'_>) -> Value),
     /// A nested object of attributes of the same thing.
     Object(&'static [Attr<E>]),
+    /// A run of attributes that several tables share, made at this level (no name of its own).
+    Also(&'static [Attr<E>]),
+    /// A family of attributes made by one maker from each one's name, at this level (no name
+    /// of its own): a deal's terms as ads, promo codes and tracking requests repeat them.
+    NamedEach(
+        &'static [&'static str],
+        fn(&E, &Cx<'_>, &'static str) -> String,
+    ),
 }
 
 /// One attribute: its name as the API spells it and how its value is made.
@@ -122,14 +130,39 @@ pub(crate) const fn object<E>(name: &'static str, attrs: &'static [Attr<E>]) -> 
     }
 }
 
+/// A run of attributes several tables share, listed where the reference puts it (objects are
+/// served with their attributes in alphabetical order, so the place is documentation).
+pub(crate) const fn also<E>(attrs: &'static [Attr<E>]) -> Attr<E> {
+    Attr {
+        name: "",
+        make: Gen::Also(attrs),
+    }
+}
+
+/// The attributes `names`, each made by `make` from its name (see [`Gen::NamedEach`]).
+pub(crate) const fn named_each<E>(
+    names: &'static [&'static str],
+    make: fn(&E, &Cx<'_>, &'static str) -> String,
+) -> Attr<E> {
+    Attr {
+        name: "",
+        make: Gen::NamedEach(names, make),
+    }
+}
+
 /// The object a table makes of a thing.
 pub(crate) fn build<E: Entity>(attrs: &[Attr<E>], thing: &E, cx: &Cx<'_>) -> Value {
     Value::Object(build_map(attrs, thing, cx))
 }
 
 fn build_map<E: Entity>(attrs: &[Attr<E>], thing: &E, cx: &Cx<'_>) -> Map<String, Value> {
-    let draw = thing.draw();
     let mut map = Map::new();
+    build_into(&mut map, attrs, thing, cx);
+    map
+}
+
+fn build_into<E: Entity>(map: &mut Map<String, Value>, attrs: &[Attr<E>], thing: &E, cx: &Cx<'_>) {
+    let draw = thing.draw();
     for attr in attrs {
         let mut draw = draw.fork(tag(attr.name));
         let value = match &attr.make {
@@ -142,10 +175,19 @@ fn build_map<E: Entity>(attrs: &[Attr<E>], thing: &E, cx: &Cx<'_>) -> Map<String
             Gen::Named(make) => Value::String(make(thing, cx, attr.name)),
             Gen::Json(make) => make(thing, cx),
             Gen::Object(attrs) => Value::Object(build_map(attrs, thing, cx)),
+            Gen::Also(attrs) => {
+                build_into(map, attrs, thing, cx);
+                continue;
+            }
+            Gen::NamedEach(names, make) => {
+                for name in *names {
+                    map.insert((*name).to_owned(), Value::String(make(thing, cx, name)));
+                }
+                continue;
+            }
         };
         map.insert(attr.name.to_owned(), value);
     }
-    map
 }
 
 /// `"true"` or `"false"`, as the API writes booleans.

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, date, empty, lit, pick, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, cents, date, empty, lit, pick, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{
     ACTION_PAGES, Api, Applied, Data, Filter, Group, PAGES, Parent, Row, Rule, Stream, eq, from, to,
@@ -101,7 +101,9 @@ fn partner_name(action: &Action, cx: &Cx<'_>) -> String {
     cx.world.partner(action.partner).name
 }
 
-static PARTNER_ACTION: &[Attr<Seen>] = &[
+/// The attributes both APIs' actions share (in the Partner reference's order; objects are
+/// served in alphabetical order).
+static ACTION: &[Attr<Seen>] = &[
     text("Id", |a, _| a.action.id()),
     text("CampaignId", |a, cx| campaign(&a.action, cx).id.to_string()),
     text("CampaignName", |a, cx| campaign(&a.action, cx).name.clone()),
@@ -123,9 +125,6 @@ static PARTNER_ACTION: &[Attr<Seen>] = &[
     text("Oid", |a, _| order_id(&a.action)),
     empty("EventCode"),
     text("SharedId", |a, _| shared_id(&a.action)),
-    text("SubId1", |a, _| sub_id(&a.action, 1)),
-    text("SubId2", |a, _| sub_id(&a.action, 2)),
-    text("SubId3", |a, _| sub_id(&a.action, 3)),
     text("DeltaPayout", |a, _| cents(a.status.delta_payout)),
     text("IntendedPayout", |a, _| cents(a.action.payout)),
     text("DeltaAmount", |a, _| cents(a.status.delta_amount)),
@@ -143,44 +142,24 @@ static PARTNER_ACTION: &[Attr<Seen>] = &[
     text("Uri", |a, cx| uri(&a.action, cx)),
 ];
 
+/// The Partner action: the shared attributes and its sub-ids.
+static PARTNER_ACTION: &[Attr<Seen>] = &[
+    also(ACTION),
+    text("SubId1", |a, _| sub_id(&a.action, 1)),
+    text("SubId2", |a, _| sub_id(&a.action, 2)),
+    text("SubId3", |a, _| sub_id(&a.action, 3)),
+];
+
+/// The Brand action: the shared attributes, the partner, the customer and the cost.
 static BRAND_ACTION: &[Attr<Seen>] = &[
-    text("Id", |a, _| a.action.id()),
-    text("CampaignId", |a, cx| campaign(&a.action, cx).id.to_string()),
-    text("CampaignName", |a, cx| campaign(&a.action, cx).name.clone()),
-    text("ActionTrackerId", |a, cx| {
-        campaign(&a.action, cx)
-            .tracker_id(a.action.tracker)
-            .to_string()
-    }),
-    text("ActionTrackerName", |a, _| {
-        Campaign::tracker_name(a.action.tracker).to_owned()
-    }),
-    empty("EventCode"),
+    also(ACTION),
     text("MediaPartnerId", |a, _| {
         (FIRST_PARTNER_ID + a.action.partner).to_string()
     }),
     text("MediaPartnerName", |a, cx| partner_name(&a.action, cx)),
-    text("State", |a, _| a.status.state.to_owned()),
-    text("AdId", |a, _| (500_000 + a.action.ad).to_string()),
     text("ClientCost", |a, _| {
         cents(a.status.payout + a.status.payout / 5)
     }),
-    text("Payout", |a, _| cents(a.status.payout)),
-    text("DeltaPayout", |a, _| cents(a.status.delta_payout)),
-    text("IntendedPayout", |a, _| cents(a.action.payout)),
-    text("Amount", |a, _| cents(a.status.amount)),
-    text("DeltaAmount", |a, _| cents(a.status.delta_amount)),
-    text("IntendedAmount", |a, _| cents(a.action.amount)),
-    text("Currency", |a, _| a.action.currency.to_owned()),
-    text("ReferringDate", |a, _| a.action.referring.to_string()),
-    text("EventDate", |a, _| a.action.event.to_string()),
-    text("CreationDate", |a, _| a.action.created.to_string()),
-    text("LockingDate", |a, _| a.action.locking.to_string()),
-    text("ClearedDate", |a, _| date(a.status.cleared)),
-    text("ReferringType", |a, _| referring_type(&a.action).to_owned()),
-    pick("ReferringDomain", names::DOMAINS),
-    text("PromoCode", |a, cx| promo_code(&a.action, cx)),
-    text("Oid", |a, _| order_id(&a.action)),
     text("CustomerId", |a, _| customer_id(&a.action)),
     text("CustomerStatus", |a, _| {
         customer_status(&a.action).to_owned()
@@ -188,17 +167,11 @@ static BRAND_ACTION: &[Attr<Seen>] = &[
     text("CustomerPostCode", |a, _| {
         format!("{:05}", mix(a.action.n ^ 7) % 99_999)
     }),
-    text("CustomerArea", |a, _| place(&a.action).3.to_owned()),
-    text("CustomerCity", |a, _| place(&a.action).0.to_owned()),
-    text("CustomerRegion", |a, _| place(&a.action).1.to_owned()),
-    text("CustomerCountry", |a, _| place(&a.action).2.to_owned()),
     text("IpAddress", |a, _| {
         format!("{:016x}{:016x}", mix(a.action.n), mix(!a.action.n))
     }),
-    text("SharedId", |a, _| shared_id(&a.action)),
     empty("CallerId"),
     empty("Note"),
-    text("Uri", |a, cx| uri(&a.action, cx)),
 ];
 
 fn customer_id(action: &Action) -> String {
@@ -340,7 +313,8 @@ impl UpdateSeen {
     }
 }
 
-static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
+/// The attributes both APIs' action updates share (in the Partner reference's order).
+static ACTION_UPDATE: &[Attr<UpdateSeen>] = &[
     text("Id", |u, _| format!("{}.{}", u.seen.action.id(), u.k + 1)),
     text("ActionId", |u, _| u.seen.action.id()),
     text("CampaignId", |u, cx| {
@@ -358,7 +332,6 @@ static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
         u.update.step.detail().1.to_owned()
     }),
     text("AdId", |u, _| (500_000 + u.seen.action.ad).to_string()),
-    lit("ReportingState", "IR_BLANK"),
     text("DeltaPayout", |u, _| cents(u.update.delta_payout)),
     text("DeltaAmount", |u, _| cents(u.update.delta_amount)),
     text("Currency", |u, _| u.seen.action.currency.to_owned()),
@@ -378,16 +351,6 @@ static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
     text("ClearingDate", |u, _| u.clearing()),
     text("ActionDate", |u, _| u.seen.action.event.to_string()),
     text("Oid", |u, _| order_id(&u.seen.action)),
-    text("SubId1", |u, _| sub_id(&u.seen.action, 1)),
-    text("SubId2", |u, _| sub_id(&u.seen.action, 2)),
-    text("SubId3", |u, _| sub_id(&u.seen.action, 3)),
-    text("PaystubId", |u, _| {
-        if u.update.step == Step::Cleared {
-            (116_000 + u.update.at.unix_seconds() / (30 * DAY)).to_string()
-        } else {
-            String::new()
-        }
-    }),
     text("ContractId", |u, _| u.contract_id()),
     text("EventTypeId", |u, cx| {
         campaign(&u.seen.action, cx)
@@ -398,10 +361,6 @@ static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
         Campaign::tracker_name(u.seen.action.tracker).to_owned()
     }),
     lit("PayoutLevel", "ORDER"),
-    text("DefaultPayout", |u, _| cents(u.seen.action.payout)),
-    text("DefaultPayoutCurrency", |u, _| {
-        u.seen.action.currency.to_owned()
-    }),
     text("SharedId", |u, _| shared_id(&u.seen.action)),
     text("ActionUri", |u, cx| uri(&u.seen.action, cx)),
     text("Uri", |u, cx| {
@@ -414,35 +373,32 @@ static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
     }),
 ];
 
+/// The Partner action update: the shared attributes, sub-ids, paystub and default payout.
+static PARTNER_UPDATE: &[Attr<UpdateSeen>] = &[
+    also(ACTION_UPDATE),
+    lit("ReportingState", "IR_BLANK"),
+    text("SubId1", |u, _| sub_id(&u.seen.action, 1)),
+    text("SubId2", |u, _| sub_id(&u.seen.action, 2)),
+    text("SubId3", |u, _| sub_id(&u.seen.action, 3)),
+    text("PaystubId", |u, _| {
+        if u.update.step == Step::Cleared {
+            (116_000 + u.update.at.unix_seconds() / (30 * DAY)).to_string()
+        } else {
+            String::new()
+        }
+    }),
+    text("DefaultPayout", |u, _| cents(u.seen.action.payout)),
+    text("DefaultPayoutCurrency", |u, _| {
+        u.seen.action.currency.to_owned()
+    }),
+];
+
+/// The Brand action update: the shared attributes, the partner, the disposition and the customer.
 static BRAND_UPDATE: &[Attr<UpdateSeen>] = &[
-    text("Id", |u, _| format!("{}.{}", u.seen.action.id(), u.k + 1)),
-    text("ActionId", |u, _| u.seen.action.id()),
-    text("CampaignId", |u, cx| {
-        campaign(&u.seen.action, cx).id.to_string()
-    }),
-    text("ActionTrackerId", |u, cx| {
-        campaign(&u.seen.action, cx)
-            .tracker_id(u.seen.action.tracker)
-            .to_string()
-    }),
-    text("EventTypeId", |u, cx| {
-        campaign(&u.seen.action, cx)
-            .tracker_id(u.seen.action.tracker)
-            .to_string()
-    }),
-    text("EventTypeName", |u, _| {
-        Campaign::tracker_name(u.seen.action.tracker).to_owned()
-    }),
-    empty("EventCode"),
+    also(ACTION_UPDATE),
     text("MediaPartnerId", |u, _| {
         (FIRST_PARTNER_ID + u.seen.action.partner).to_string()
     }),
-    text("State", |u, _| u.update.step.state().to_owned()),
-    text("StateDetail", |u, _| u.update.step.detail().0.to_owned()),
-    text("StateDetailDescription", |u, _| {
-        u.update.step.detail().1.to_owned()
-    }),
-    text("AdId", |u, _| (500_000 + u.seen.action.ad).to_string()),
     text("Disposition", |u, _| {
         match u.update.step {
             Step::Adjusted => "ORDER_UPDATE",
@@ -451,44 +407,13 @@ static BRAND_UPDATE: &[Attr<UpdateSeen>] = &[
         }
         .to_owned()
     }),
-    text("DeltaPayout", |u, _| cents(u.update.delta_payout)),
-    text("DeltaAmount", |u, _| cents(u.update.delta_amount)),
-    text("Currency", |u, _| u.seen.action.currency.to_owned()),
-    text("Category", |u, _| product(u.seen.action.n, 0).1.to_owned()),
-    text("Sku", |u, _| sku(u.seen.action.n, 0)),
-    text("Quantity", |u, _| {
-        (1 + mix(u.seen.action.n) % 3).to_string()
-    }),
-    empty("CatalogName"),
-    empty("CatalogCategory"),
-    empty("CatalogDescription"),
-    empty("CatalogManufacturer"),
-    empty("CatalogOriginalFormatCategory"),
-    empty("CatalogSubCategory"),
-    lit("PayoutLevel", "ORDER"),
     text("DefaultPayoutRate", |_, _| "2".to_owned()),
-    text("ContractId", |u, _| u.contract_id()),
-    text("UpdateDate", |u, _| u.update.at.to_string()),
-    text("LockingDate", |u, _| u.seen.action.locking.to_string()),
-    text("ClearingDate", |u, _| u.clearing()),
-    text("ActionDate", |u, _| u.seen.action.event.to_string()),
-    text("Oid", |u, _| order_id(&u.seen.action)),
     text("CustomerId", |u, _| customer_id(&u.seen.action)),
     text("CustomerStatus", |u, _| {
         customer_status(&u.seen.action).to_owned()
     }),
-    text("SharedId", |u, _| shared_id(&u.seen.action)),
     // tap-impact's schema reads it (not in the v14 reference).
     empty("CallerId"),
-    text("ActionUri", |u, cx| uri(&u.seen.action, cx)),
-    text("Uri", |u, cx| {
-        format!(
-            "{}/ActionUpdates/{}.{}",
-            cx.root,
-            u.seen.action.id(),
-            u.k + 1
-        )
-    }),
 ];
 
 /// The span of creation times whose actions can pass the filters at `now`.

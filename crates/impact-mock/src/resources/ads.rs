@@ -8,9 +8,11 @@
 use serde_json::{Value, json};
 
 use super::common::Thing;
-use super::deals::{Deal, deal_of_campaign};
+use super::deals::{Deal, REPEATED_TERMS, deal_of_campaign};
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, empty, flag, json, lit, named, pick, strings, text};
+use crate::attrs::{
+    Attr, Cx, Entity, also, empty, flag, json, lit, named, named_each, pick, strings, text,
+};
 use crate::rng::Draw;
 use crate::table::{Api, Data, Generated, Group, PAGES, Row, eq, from, to};
 use crate::time::Timestamp;
@@ -76,7 +78,8 @@ const LANGUAGES: &[&str] = &[
     "ENGLISH", "ENGLISH", "ENGLISH", "SPANISH", "FRENCH", "GERMAN",
 ];
 
-static PARTNER_AD: &[Attr<Ad>] = &[
+/// The attributes both APIs' ads share.
+static AD: &[Attr<Ad>] = &[
     text("Id", |a, _| a.id().to_string()),
     text("Name", |a, cx| {
         format!("{} {}", a.thing.campaign(cx).advertiser, ad_label(a))
@@ -86,6 +89,23 @@ static PARTNER_AD: &[Attr<Ad>] = &[
     }),
     text("CampaignId", |a, cx| a.thing.campaign(cx).id.to_string()),
     text("CampaignName", |a, cx| a.thing.campaign(cx).name.clone()),
+    empty("Labels"),
+    flag("AllowDeepLinking", 80),
+    flag("MobileReady", 70),
+    pick("Language", LANGUAGES),
+    pick(
+        "Season",
+        &["SPRING", "SUMMER", "WINTER", "BACK_TO_SCHOOL", "OTHER"],
+    ),
+    flag("TopSeller", 20),
+    named_each(REPEATED_TERMS, deal_field),
+    json("DealProducts", deal_products),
+    text("Uri", |a, cx| format!("{}/Ads/{}", cx.root, a.id())),
+];
+
+/// The Partner ad.
+static PARTNER_AD: &[Attr<Ad>] = &[
+    also(AD),
     text("Type", |a, _| a.kind().to_owned()),
     text("TrackingLink", |a, cx| a.tracking_link(cx)),
     text("LandingPageUrl", |a, cx| {
@@ -122,64 +142,16 @@ static PARTNER_AD: &[Attr<Ad>] = &[
             a.id()
         )
     }),
-    empty("Labels"),
-    flag("AllowDeepLinking", 80),
-    flag("MobileReady", 70),
-    pick("Language", LANGUAGES),
     text("StartDate", |a, _| {
         a.thing.created.local_midnight().to_string()
     }),
     empty("EndDate"),
-    pick(
-        "Season",
-        &["SPRING", "SUMMER", "WINTER", "BACK_TO_SCHOOL", "OTHER"],
-    ),
-    flag("TopSeller", 20),
     empty("SubjectLines"),
     empty("FromAddresses"),
     empty("UnsubscribeLink"),
-    named("DealId", deal_field),
-    named("DealName", deal_field),
-    named("DealDescription", deal_field),
-    named("DealState", deal_field),
-    named("DealType", deal_field),
-    named("DealScope", deal_field),
     named("DealPublic", deal_field),
-    json("DealProducts", deal_products),
-    named("DealCategories", deal_field),
-    named("DiscountType", deal_field),
-    named("DiscountAmount", deal_field),
-    named("DiscountCurrency", deal_field),
-    named("DiscountPercent", deal_field),
-    named("DiscountMaximumPercent", deal_field),
-    named("DiscountPercentRangeStart", deal_field),
-    named("DiscountPercentRangeEnd", deal_field),
-    named("Gift", deal_field),
-    named("RebateAmount", deal_field),
-    named("RebateCurrency", deal_field),
-    named("DealDefaultPromoCode", deal_field),
-    named("MinimumPurchaseAmount", deal_field),
-    named("MinimumPurchaseAmountCurrency", deal_field),
-    named("MaximumSavingsAmount", deal_field),
-    named("MaximumSavingsCurrency", deal_field),
-    named("BogoBuyQuantity", deal_field),
-    named("BogoBuyScope", deal_field),
-    named("BogoBuyName", deal_field),
-    named("BogoBuyImageUrl", deal_field),
-    named("BogoGetQuantity", deal_field),
-    named("BogoGetScope", deal_field),
-    named("BogoGetDiscountType", deal_field),
-    named("BogoGetName", deal_field),
-    named("BogoGetImageUrl", deal_field),
-    named("BogoGetDiscountAmount", deal_field),
-    named("BogoGetDiscountCurrency", deal_field),
-    named("BogoGetDiscountPercent", deal_field),
-    named("PurchaseLimitQuantity", deal_field),
-    named("DealStartDate", deal_field),
-    named("DealEndDate", deal_field),
     named("DealDateCreated", deal_field),
     named("DealDateLastUpdated", deal_field),
-    text("Uri", |a, cx| format!("{}/Ads/{}", cx.root, a.id())),
 ];
 
 fn ad_label(ad: &Ad) -> String {
@@ -208,16 +180,9 @@ fn size(ad: &Ad) -> (String, String) {
 
 static MOBILE_FALLBACKS: &[Attr<Ad>] = &[empty("Android"), empty("IOS")];
 
+/// The Brand ad.
 static BRAND_AD: &[Attr<Ad>] = &[
-    text("Id", |a, _| a.id().to_string()),
-    text("Name", |a, cx| {
-        format!("{} {}", a.thing.campaign(cx).advertiser, ad_label(a))
-    }),
-    text("Description", |a, cx| {
-        format!("{} for {}.", ad_label(a), a.thing.campaign(cx).name)
-    }),
-    text("CampaignId", |a, cx| a.thing.campaign(cx).id.to_string()),
-    text("CampaignName", |a, cx| a.thing.campaign(cx).name.clone()),
+    also(AD),
     text("AdType", |a, _| a.kind().to_owned()),
     text("LandingPage", |a, cx| {
         format!("{}/landing/{}", a.thing.campaign(cx).url(), a.thing.n)
@@ -245,63 +210,15 @@ static BRAND_AD: &[Attr<Ad>] = &[
         }
     }),
     lit("GetHtmlCodeType", "HTML_AND_IFRAME"),
-    empty("Labels"),
-    flag("AllowDeepLinking", 80),
-    pick("Language", LANGUAGES),
     text("LimitedTimeStartDate", |a, _| a.thing.created.to_string()),
     empty("LimitedTimeEndDate"),
     json("RestrictedMediaPartners", |_, _| strings([])),
     json("RestrictedMediaPartnerGroups", |_, _| strings([])),
-    pick(
-        "Season",
-        &["SPRING", "SUMMER", "WINTER", "BACK_TO_SCHOOL", "OTHER"],
-    ),
-    text("Uri", |a, cx| format!("{}/Ads/{}", cx.root, a.id())),
-    named("DealId", deal_field),
-    named("DealName", deal_field),
     empty("AdCodeTemplate"),
     lit("CouponAllowCustomPromoCode", "false"),
     lit("CustomisationCharge", "0.00"),
-    flag("MobileReady", 70),
     lit("PhoneTracking", "false"),
     flag("PromoCodeTracking", 40),
-    flag("TopSeller", 20),
-    named("DealDescription", deal_field),
-    named("DealState", deal_field),
-    named("DealType", deal_field),
-    named("DealScope", deal_field),
-    json("DealProducts", deal_products),
-    named("DealCategories", deal_field),
-    named("DiscountType", deal_field),
-    named("DiscountAmount", deal_field),
-    named("DiscountCurrency", deal_field),
-    named("DiscountPercent", deal_field),
-    named("DiscountMaximumPercent", deal_field),
-    named("DiscountPercentRangeStart", deal_field),
-    named("DiscountPercentRangeEnd", deal_field),
-    named("Gift", deal_field),
-    named("RebateAmount", deal_field),
-    named("RebateCurrency", deal_field),
-    named("DealDefaultPromoCode", deal_field),
-    named("MinimumPurchaseAmount", deal_field),
-    named("MinimumPurchaseAmountCurrency", deal_field),
-    named("MaximumSavingsAmount", deal_field),
-    named("MaximumSavingsCurrency", deal_field),
-    named("BogoBuyQuantity", deal_field),
-    named("BogoBuyScope", deal_field),
-    named("BogoBuyName", deal_field),
-    named("BogoBuyImageUrl", deal_field),
-    named("BogoGetQuantity", deal_field),
-    named("BogoGetScope", deal_field),
-    named("BogoGetDiscountType", deal_field),
-    named("BogoGetName", deal_field),
-    named("BogoGetImageUrl", deal_field),
-    named("BogoGetDiscountAmount", deal_field),
-    named("BogoGetDiscountCurrency", deal_field),
-    named("BogoGetDiscountPercent", deal_field),
-    named("PurchaseLimitQuantity", deal_field),
-    named("DealStartDate", deal_field),
-    named("DealEndDate", deal_field),
     lit("SynchAdsPromoCodes", "false"),
     json("DealRestrictedMediaPartners", |_, _| strings([])),
     json("DealRestrictedMediaPartnerGroups", |_, _| strings([])),

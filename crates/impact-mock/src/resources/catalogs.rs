@@ -11,7 +11,7 @@ use serde_json::json;
 use super::common::Thing;
 use crate::Resource;
 use crate::attrs::{
-    Attr, Cx, Entity, build, cents, empty, flag, json, lit, object, pick, strings, text,
+    Attr, Cx, Entity, also, build, cents, empty, flag, json, lit, object, pick, strings, text,
 };
 use crate::rng::{Draw, mix};
 use crate::table::{Api, Data, Generated, Group, PAGES, Pages, Parent, Row, Rule, contains, eq};
@@ -79,33 +79,39 @@ impl Item {
     }
 }
 
-static PARTNER_CATALOG: &[Attr<Thing>] = &[
+/// The attributes both APIs' catalogs share.
+static CATALOG: &[Attr<Thing>] = &[
     text("Id", |c, _| catalog_id(c.n).to_string()),
-    text("Name", |c, cx| {
-        format!("{} Official Catalog", c.campaign(cx).advertiser)
-    }),
-    lit("Language", "English (United States)"),
     text("AdvertiserId", |c, cx| {
         c.campaign(cx).advertiser_id.to_string()
     }),
-    text("AdvertiserName", |c, cx| c.campaign(cx).advertiser.clone()),
-    lit("AdvertiserLocation", "United States"),
     text("CampaignId", |c, cx| c.campaign(cx).id.to_string()),
-    text("CampaignName", |c, cx| c.campaign(cx).name.clone()),
     text("NumberOfItems", |_, cx| {
         cx.world.counts.items_per_catalog.to_string()
     }),
     text("DateLastUpdated", |c, cx| c.updated(cx.now, 7).to_string()),
-    json("Locations", |_, _| strings(["US"])),
     lit("Currency", "USD"),
-    empty("ServiceAreas"),
-    json("FTPLocations", |_, _| strings([])),
     text("ItemsUri", |c, cx| {
         format!("{}/Catalogs/{}/Items", cx.root, catalog_id(c.n))
     }),
     text("Uri", |c, cx| {
         format!("{}/Catalogs/{}", cx.root, catalog_id(c.n))
     }),
+];
+
+/// The Partner catalog.
+static PARTNER_CATALOG: &[Attr<Thing>] = &[
+    also(CATALOG),
+    text("Name", |c, cx| {
+        format!("{} Official Catalog", c.campaign(cx).advertiser)
+    }),
+    lit("Language", "English (United States)"),
+    text("AdvertiserName", |c, cx| c.campaign(cx).advertiser.clone()),
+    lit("AdvertiserLocation", "United States"),
+    text("CampaignName", |c, cx| c.campaign(cx).name.clone()),
+    json("Locations", |_, _| strings(["US"])),
+    empty("ServiceAreas"),
+    json("FTPLocations", |_, _| strings([])),
 ];
 
 static SHOPPING_CART: &[Attr<Thing>] = &[
@@ -115,24 +121,16 @@ static SHOPPING_CART: &[Attr<Thing>] = &[
     json("CollectionTitles", |_, _| strings([])),
 ];
 
+/// The Brand catalog.
 static BRAND_CATALOG: &[Attr<Thing>] = &[
-    text("Id", |c, _| catalog_id(c.n).to_string()),
+    also(CATALOG),
     text("Name", |c, cx| {
         format!("{} Catalog", c.campaign(cx).advertiser)
     }),
     text("Filename", |c, cx| {
         format!("{}.csv", slug(&c.campaign(cx).advertiser))
     }),
-    text("AdvertiserId", |c, cx| {
-        c.campaign(cx).advertiser_id.to_string()
-    }),
-    text("CampaignId", |c, cx| c.campaign(cx).id.to_string()),
     lit("Status", "ACTIVE"),
-    text("NumberOfItems", |_, cx| {
-        cx.world.counts.items_per_catalog.to_string()
-    }),
-    text("DateLastUpdated", |c, cx| c.updated(cx.now, 7).to_string()),
-    lit("Currency", "USD"),
     json("ServiceAreas", |_, _| strings(["US"])),
     pick(
         "UploadMethod",
@@ -144,27 +142,15 @@ static BRAND_CATALOG: &[Attr<Thing>] = &[
         ],
     ),
     object("ShoppingCart", SHOPPING_CART),
-    text("ItemsUri", |c, cx| {
-        format!("{}/Catalogs/{}/Items", cx.root, catalog_id(c.n))
-    }),
-    text("Uri", |c, cx| {
-        format!("{}/Catalogs/{}", cx.root, catalog_id(c.n))
-    }),
 ];
 
-static PARTNER_ITEM: &[Attr<Item>] = &[
-    text("Id", |i, _| {
-        format!("product_{}_{}", catalog_id(i.catalog.n), i.sku())
-    }),
-    text("CatalogId", |i, _| catalog_id(i.catalog.n).to_string()),
-    text("CampaignId", |i, cx| i.catalog.campaign(cx).id.to_string()),
-    text("CampaignName", |i, cx| i.catalog.campaign(cx).name.clone()),
+/// The attributes both APIs' catalog items share.
+static CATALOG_ITEM: &[Attr<Item>] = &[
     text("CatalogItemId", |i, _| i.sku()),
     text("Name", |i, cx| i.name(cx)),
     text("Description", |i, cx| {
         format!("{} (Product Code {}).", i.name(cx), i.sku())
     }),
-    empty("MultiPack"),
     json("Bullets", |i, _| strings([i.product().1, "Free returns"])),
     json("Labels", |_, _| strings([])),
     text("Manufacturer", |i, cx| {
@@ -175,7 +161,6 @@ static PARTNER_ITEM: &[Attr<Item>] = &[
     text("ImageUrl", |i, cx| format!("{}.jpg", i.url(cx))),
     empty("ProductBid"),
     json("AdditionalImageUrls", |_, _| strings([])),
-    json("Promotions", |_, _| json!([])),
     text("CurrentPrice", |i, _| cents(i.current_price())),
     text("OriginalPrice", |i, _| cents(i.price())),
     text("DiscountPercentage", |i, _| {
@@ -194,18 +179,10 @@ static PARTNER_ITEM: &[Attr<Item>] = &[
     empty("Asin"),
     text("Mpn", |i, _| format!("MPN-{}", i.sku())),
     lit("ShippingRate", "5.99"),
-    lit("ShippingWeight", "2.0"),
     lit("ShippingWeightUnit", "lb"),
-    lit("ShippingLength", "12"),
-    lit("ShippingWidth", "10"),
-    lit("ShippingHeight", "3"),
     lit("ShippingLengthUnit", "in"),
     empty("ShippingLabel"),
     text("Category", |i, _| i.product().1.to_owned()),
-    empty("SubCategory"),
-    json("AdvertiserFormatCategories", |i, _| {
-        strings([i.product().1])
-    }),
     text("OriginalFormatCategory", |i, _| i.product().1.to_owned()),
     lit("OriginalFormatCategoryId", "424"),
     empty("ParentName"),
@@ -217,15 +194,9 @@ static PARTNER_ITEM: &[Attr<Item>] = &[
     empty("Pattern"),
     empty("Size"),
     empty("SizeUnit"),
-    lit("Weight", "1.8"),
     lit("WeightUnit", "lb"),
     lit("Condition", "New"),
-    lit("AgeGroup", "adult"),
-    lit("AgeRangeMin", "0"),
-    lit("AgeRangeMax", "0"),
-    lit("AgeRangeUnit", "years"),
     lit("Gender", "Unisex"),
-    empty("Adult"),
     empty("Text1"),
     empty("Text2"),
     empty("Text3"),
@@ -235,6 +206,33 @@ static PARTNER_ITEM: &[Attr<Item>] = &[
     empty("Money1"),
     empty("Money2"),
     empty("Money3"),
+];
+
+/// The Partner catalog item.
+static PARTNER_ITEM: &[Attr<Item>] = &[
+    also(CATALOG_ITEM),
+    text("Id", |i, _| {
+        format!("product_{}_{}", catalog_id(i.catalog.n), i.sku())
+    }),
+    text("CatalogId", |i, _| catalog_id(i.catalog.n).to_string()),
+    text("CampaignId", |i, cx| i.catalog.campaign(cx).id.to_string()),
+    text("CampaignName", |i, cx| i.catalog.campaign(cx).name.clone()),
+    empty("MultiPack"),
+    json("Promotions", |_, _| json!([])),
+    lit("ShippingWeight", "2.0"),
+    lit("ShippingLength", "12"),
+    lit("ShippingWidth", "10"),
+    lit("ShippingHeight", "3"),
+    empty("SubCategory"),
+    json("AdvertiserFormatCategories", |i, _| {
+        strings([i.product().1])
+    }),
+    lit("Weight", "1.8"),
+    lit("AgeGroup", "adult"),
+    lit("AgeRangeMin", "0"),
+    lit("AgeRangeMax", "0"),
+    lit("AgeRangeUnit", "years"),
+    empty("Adult"),
     text("Uri", |i, cx| {
         format!(
             "{}/Catalogs/{}/Items/product_{}_{}",
@@ -246,81 +244,23 @@ static PARTNER_ITEM: &[Attr<Item>] = &[
     }),
 ];
 
+/// The Brand catalog item.
 static BRAND_ITEM: &[Attr<Item>] = &[
-    text("CatalogItemId", |i, _| i.sku()),
-    text("Name", |i, cx| i.name(cx)),
-    text("Description", |i, cx| {
-        format!("{} (Product Code {}).", i.name(cx), i.sku())
-    }),
+    also(CATALOG_ITEM),
     lit("Multipack", "1"),
-    json("Bullets", |i, _| strings([i.product().1, "Free returns"])),
-    json("Labels", |_, _| strings([])),
-    text("Manufacturer", |i, cx| {
-        i.catalog.campaign(cx).advertiser.clone()
-    }),
-    text("Url", |i, cx| i.url(cx)),
-    empty("MobileUrl"),
-    text("ImageUrl", |i, cx| format!("{}.jpg", i.url(cx))),
-    json("AdditionalImageUrls", |_, _| strings([])),
     json("PromotionIds", |_, _| strings([])),
-    text("CurrentPrice", |i, _| cents(i.current_price())),
-    text("OriginalPrice", |i, _| cents(i.price())),
-    text("DiscountPercentage", |i, _| {
-        if i.k % 5 == 0 { "10" } else { "0" }.to_owned()
-    }),
     text("ManufacturingCost", |i, _| cents(i.price() / 3)),
-    lit("Currency", "USD"),
-    pick(
-        "StockAvailability",
-        &["InStock", "InStock", "InStock", "OutOfStock", "BackOrder"],
-    ),
-    empty("EstimatedShipDate"),
-    text("LaunchDate", |i, _| i.catalog.created.to_string()),
-    empty("ExpirationDate"),
-    text("Gtin", |i, _| format!("{:013}", 7_774_561_230_000u64 + i.k)),
-    lit("GtinType", "EAN"),
-    empty("Asin"),
-    text("Mpn", |i, _| format!("MPN-{}", i.sku())),
-    lit("ShippingRate", "5.99"),
     lit("ShippingWeight", "2.00"),
-    lit("ShippingWeightUnit", "lb"),
     lit("ShippingLength", "12.00"),
     lit("ShippingWidth", "10.00"),
     lit("ShippingHeight", "3.00"),
-    lit("ShippingLengthUnit", "in"),
-    empty("ShippingLabel"),
-    text("Category", |i, _| i.product().1.to_owned()),
-    text("OriginalFormatCategory", |i, _| i.product().1.to_owned()),
-    lit("OriginalFormatCategoryId", "424"),
-    empty("ParentName"),
-    empty("ParentSku"),
-    lit("IsParent", "false"),
-    empty("ItemGroupId"),
-    json("Colors", |_, _| strings(["Black"])),
-    empty("Material"),
-    empty("Pattern"),
-    empty("Size"),
-    empty("SizeUnit"),
     lit("Weight", "1.80"),
-    lit("WeightUnit", "lb"),
-    lit("Condition", "New"),
     lit("AgeGroup", "Adult"),
     empty("AgeRangeMin"),
     empty("AgeRangeMax"),
     lit("AgeRangeUnit", "Years"),
-    lit("Gender", "Unisex"),
     flag("Adult", 0),
-    empty("ProductBid"),
     text("Inventory", |i, _| (mix(i.k) % 500).to_string()),
-    empty("Text1"),
-    empty("Text2"),
-    empty("Text3"),
-    empty("Numeric1"),
-    empty("Numeric2"),
-    empty("Numeric3"),
-    empty("Money1"),
-    empty("Money2"),
-    empty("Money3"),
     text("Uri", |i, cx| {
         format!(
             "{}/Catalogs/{}/Items/{}",

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, empty, json, lit, pick, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, empty, json, lit, pick, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{Api, Applied, Data, Group, Parent, Row, Stream, Wanted, eq, from, to};
 use crate::time::Timestamp;
@@ -103,8 +103,8 @@ static BRAND_RELATED: &[Attr<Click>] = &[
     pick("Channel", &["", "GOOGLE_SHOPPING"]),
 ];
 
-/// The attributes both APIs share, in the Partner reference's order.
-static PARTNER_CLICK: &[Attr<Click>] = &[
+/// Where a click came from: the attributes all three click shapes share.
+static CLICK_SOURCE: &[Attr<Click>] = &[
     text("Id", |c, _| c.id()),
     text("CampaignId", campaign_id),
     text("CampaignName", |c, cx| {
@@ -113,7 +113,6 @@ static PARTNER_CLICK: &[Attr<Click>] = &[
     text("ProfileId", |c, _| {
         format!("{:08x}-{:04x}", mix(c.n), c.n % 0xFFFF)
     }),
-    empty("IpAddress"),
     text("EventDate", |c, _| c.at.to_string()),
     text("MediaId", |c, _| (FIRST_PARTNER_ID + c.partner).to_string()),
     text("MediaName", |c, cx| cx.world.partner(c.partner).name),
@@ -121,12 +120,13 @@ static PARTNER_CLICK: &[Attr<Click>] = &[
     text("AdName", |c, _| format!("Ad {}", c.ad + 1)),
     pick("AdType", AD_TYPES),
     empty("ProductSku"),
-    json("BrandRelated", |c, cx| {
-        Value::Array(vec![build(BRAND_RELATED, c, cx)])
-    }),
     empty("DealName"),
     empty("DealType"),
     empty("DealScope"),
+];
+
+/// Who clicked and where they landed: the attributes all three click shapes share.
+static CLICK_VISIT: &[Attr<Click>] = &[
     text("CustomerArea", |c, _| c.place().3.to_owned()),
     text("CustomerCity", |c, _| c.place().0.to_owned()),
     text("CustomerRegion", |c, _| c.place().1.to_owned()),
@@ -143,130 +143,63 @@ static PARTNER_CLICK: &[Attr<Click>] = &[
     }),
     text("ReferringDomain", |c, _| c.referring_domain().to_owned()),
     text("LandingPageUrl", landing),
-    lit("TrafficCategory", "Content"),
-    text("TrafficSource", |c, _| c.referring_domain().to_owned()),
+    empty("SharedId"),
     empty("BidKeyword"),
     empty("SearchText"),
-    empty("SharedId"),
-    json(
-        "PartnerRelated",
-        |_, _| json!([{"SubId1": "", "SubId2": "", "SubId3": ""}]),
-    ),
-    empty("CpcBid"),
     lit("Payout", "0.00"),
     text("UniqueClick", |c, _| {
         crate::attrs::bool_text(c.unique).to_owned()
     }),
 ];
 
+/// The Partner click (the shared runs stand where the reference starts them).
+static PARTNER_CLICK: &[Attr<Click>] = &[
+    also(CLICK_SOURCE),
+    empty("IpAddress"),
+    json("BrandRelated", |c, cx| {
+        Value::Array(vec![build(BRAND_RELATED, c, cx)])
+    }),
+    also(CLICK_VISIT),
+    lit("TrafficCategory", "Content"),
+    text("TrafficSource", |c, _| c.referring_domain().to_owned()),
+    json(
+        "PartnerRelated",
+        |_, _| json!([{"SubId1": "", "SubId2": "", "SubId3": ""}]),
+    ),
+    empty("CpcBid"),
+];
+
+/// The Brand click: the visitor's address is hashed, the related objects are single objects.
 static BRAND_CLICK: &[Attr<Click>] = &[
-    text("Id", |c, _| c.id()),
-    text("CampaignId", campaign_id),
-    text("CampaignName", |c, cx| {
-        cx.world.campaign(c.campaign).name.clone()
-    }),
-    text("ProfileId", |c, _| {
-        format!("{:08x}-{:04x}", mix(c.n), c.n % 0xFFFF)
-    }),
+    also(CLICK_SOURCE),
     text("IpAddress", |c, _| {
         format!(
             "{:032x}",
             u128::from(mix(c.n)) << 64 | u128::from(mix(!c.n))
         )
     }),
-    text("EventDate", |c, _| c.at.to_string()),
-    text("MediaId", |c, _| (FIRST_PARTNER_ID + c.partner).to_string()),
-    text("MediaName", |c, cx| cx.world.partner(c.partner).name),
-    text("AdId", |c, _| (500_000 + c.ad).to_string()),
-    text("AdName", |c, _| format!("Ad {}", c.ad + 1)),
-    pick("AdType", AD_TYPES),
-    empty("ProductSku"),
     json("BrandRelated", |c, cx| build(BRAND_RELATED, c, cx)),
-    text("CustomerArea", |c, _| c.place().3.to_owned()),
-    text("CustomerCity", |c, _| c.place().0.to_owned()),
-    text("CustomerRegion", |c, _| c.place().1.to_owned()),
-    text("CustomerCountry", |c, _| c.place().2.to_owned()),
-    pick("DeviceType", DEVICES),
-    pick(
-        "DeviceFamily",
-        &["WINDOWS_MACHINE", "APPLE_MAC", "IPHONE", "UNKNOWN"],
-    ),
-    pick("Browser", BROWSERS),
-    pick("Os", SYSTEMS),
-    text("ReferringUrl", |c, _| {
-        format!("https://{}/", c.referring_domain())
-    }),
-    text("ReferringDomain", |c, _| c.referring_domain().to_owned()),
-    text("LandingPageUrl", landing),
-    empty("SharedId"),
-    text("UniqueClick", |c, _| {
-        crate::attrs::bool_text(c.unique).to_owned()
-    }),
+    also(CLICK_VISIT),
     lit("CpcBid", "0.0"),
-    empty("DealName"),
-    empty("DealType"),
-    empty("DealScope"),
     json(
         "PartnerRelated",
         |_, _| json!({"SubId1": "", "SubId2": "", "SubId3": ""}),
     ),
-    lit("Payout", "0.00"),
     lit("TrafficCategory", "AFFILIATE"),
     lit("TrafficSource", "CONTENT"),
-    empty("BidKeyword"),
-    empty("SearchText"),
 ];
 
 /// The flat click of the legacy list (tap-impactradius's 37 required attributes).
 static LEGACY_CLICK: &[Attr<Click>] = &[
-    text("Id", |c, _| c.id()),
-    text("CampaignId", campaign_id),
-    text("CampaignName", |c, cx| {
-        cx.world.campaign(c.campaign).name.clone()
-    }),
-    text("ProfileId", |c, _| {
-        format!("{:08x}-{:04x}", mix(c.n), c.n % 0xFFFF)
-    }),
+    also(CLICK_SOURCE),
     empty("IpAddress"),
-    text("EventDate", |c, _| c.at.to_string()),
-    text("MediaId", |c, _| (FIRST_PARTNER_ID + c.partner).to_string()),
-    text("MediaName", |c, cx| cx.world.partner(c.partner).name),
-    text("AdId", |c, _| (500_000 + c.ad).to_string()),
-    text("AdName", |c, _| format!("Ad {}", c.ad + 1)),
-    pick("AdType", AD_TYPES),
-    empty("DealName"),
-    empty("DealType"),
-    empty("DealScope"),
-    empty("ProductSku"),
-    text("CustomerArea", |c, _| c.place().3.to_owned()),
-    text("CustomerCity", |c, _| c.place().0.to_owned()),
-    text("CustomerRegion", |c, _| c.place().1.to_owned()),
-    text("CustomerCountry", |c, _| c.place().2.to_owned()),
-    pick("DeviceType", DEVICES),
-    pick(
-        "DeviceFamily",
-        &["WINDOWS_MACHINE", "APPLE_MAC", "IPHONE", "UNKNOWN"],
-    ),
-    pick("Browser", BROWSERS),
-    pick("Os", SYSTEMS),
-    text("ReferringUrl", |c, _| {
-        format!("https://{}/", c.referring_domain())
-    }),
-    text("ReferringDomain", |c, _| c.referring_domain().to_owned()),
-    text("LandingPageUrl", landing),
+    also(CLICK_VISIT),
     empty("SubId1"),
     empty("SubId2"),
     empty("SubId3"),
-    empty("SharedId"),
     lit("TrafficCategory", "Content"),
     text("TrafficSource", |c, _| c.referring_domain().to_owned()),
-    empty("BidKeyword"),
-    empty("SearchText"),
     lit("CpcBid", "0.00"),
-    text("UniqueClick", |c, _| {
-        crate::attrs::bool_text(c.unique).to_owned()
-    }),
-    lit("Payout", "0.00"),
 ];
 
 /// The clicks of a span that pass the filters, newest first.

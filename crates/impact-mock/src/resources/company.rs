@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, empty, json, lit, pick, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, empty, json, lit, pick, text};
 use crate::rng::{Draw, tag};
 use crate::table::{Api, Data, Group, PAGES, Row};
 use crate::world::names::{self, slug};
@@ -54,22 +54,12 @@ fn contact(company: &Company, role: &str) -> Value {
 
 const ORGANIZATIONS: &[&str] = &["CORP", "LLC", "COMPANY", "SOLE_IND"];
 
-static PARTNER_COMPANY: &[Attr<Company>] = &[
+/// The attributes both APIs' company objects share.
+static COMPANY: &[Attr<Company>] = &[
     text("CompanyName", |c, _| c.name.clone()),
-    pick(
-        "PrimaryPromotionalMethod",
-        &["CONTENT", "COUPON", "SOCIAL_MEDIA_INFLUENCER", "CASHBACK"],
-    ),
-    lit("PromotionalMethods", "CONTENT,SOCIAL_MEDIA_INFLUENCER"),
     text("Website", |c, _| {
         format!("https://www.{}.example", slug(&c.name))
     }),
-    text("Description", |c, _| {
-        format!("{} reviews and recommends products.", c.name)
-    }),
-    lit("LogoImage", "/display-content/profile-image.jpg"),
-    lit("ContentAndInterests", "deals,reviews,lifestyle"),
-    lit("PrimaryPhoneNumber", "8051231234"),
     lit("PrimaryPhoneNumberCountry", "US"),
     empty("SecondaryPhoneNumber"),
     empty("SecondaryPhoneNumberCountry"),
@@ -82,6 +72,29 @@ static PARTNER_COMPANY: &[Attr<Company>] = &[
     lit("RegisteredForIndirectTax", "false"),
     empty("IndirectTaxNumber"),
     pick("OrganizationType", ORGANIZATIONS),
+    json("CorporateAddress", |c, _| address(c, "Corporate")),
+    json("BillingAddress", |c, _| address(c, "Billing")),
+    json("FinancialContact", |c, _| contact(c, "Finance")),
+    json("TechnicalContact", |c, _| contact(c, "Tech")),
+    json("SecurityContact", |c, _| contact(c, "Security")),
+    json("CommercialContact", |c, _| contact(c, "Sales")),
+    text("Uri", |_, cx| format!("{}/CompanyInformation", cx.root)),
+];
+
+/// The Partner company.
+static PARTNER_COMPANY: &[Attr<Company>] = &[
+    also(COMPANY),
+    pick(
+        "PrimaryPromotionalMethod",
+        &["CONTENT", "COUPON", "SOCIAL_MEDIA_INFLUENCER", "CASHBACK"],
+    ),
+    lit("PromotionalMethods", "CONTENT,SOCIAL_MEDIA_INFLUENCER"),
+    text("Description", |c, _| {
+        format!("{} reviews and recommends products.", c.name)
+    }),
+    lit("LogoImage", "/display-content/profile-image.jpg"),
+    lit("ContentAndInterests", "deals,reviews,lifestyle"),
+    lit("PrimaryPhoneNumber", "8051231234"),
     empty("EinSsnForeignTaxId"),
     empty("DateOfBirth"),
     lit("Gender", "None"),
@@ -92,45 +105,17 @@ static PARTNER_COMPANY: &[Attr<Company>] = &[
     lit("Pronouns", "None"),
     lit("HouseholdIncome", "None"),
     json("ShippingAddress", |c, _| address(c, "Shipping")),
-    json("CorporateAddress", |c, _| address(c, "Corporate")),
-    json("BillingAddress", |c, _| address(c, "Billing")),
-    json("FinancialContact", |c, _| contact(c, "Finance")),
-    json("TechnicalContact", |c, _| contact(c, "Tech")),
-    json("SecurityContact", |c, _| contact(c, "Security")),
-    json("CommercialContact", |c, _| contact(c, "Sales")),
-    text("Uri", |_, cx| format!("{}/CompanyInformation", cx.root)),
 ];
 
+/// The Brand company.
 static BRAND_COMPANY: &[Attr<Company>] = &[
-    text("CompanyName", |c, _| c.name.clone()),
+    also(COMPANY),
     json("Industry", |_, _| {
         json!({"IndustryId": "833",
                "IndustryName": "Miscellaneous Retail Stores, Not Elsewhere Classified"})
     }),
-    text("Website", |c, _| {
-        format!("https://www.{}.example", slug(&c.name))
-    }),
     lit("PrimaryPhoneNumber", "1235550100"),
-    lit("PrimaryPhoneNumberCountry", "US"),
-    empty("SecondaryPhoneNumber"),
-    empty("SecondaryPhoneNumberCountry"),
-    lit("MinimumContactRating", "1"),
-    lit(
-        "Timezone",
-        "(GMT -08:00) Pacific Time (US & Canada); Tijuana",
-    ),
-    lit("Currency", "USD"),
-    lit("RegisteredForIndirectTax", "false"),
-    empty("IndirectTaxNumber"),
-    pick("OrganizationType", ORGANIZATIONS),
     lit("EinSsnForeignTaxId", "12-3456789"),
-    json("CorporateAddress", |c, _| address(c, "Corporate")),
-    json("BillingAddress", |c, _| address(c, "Billing")),
-    json("FinancialContact", |c, _| contact(c, "Finance")),
-    json("TechnicalContact", |c, _| contact(c, "Tech")),
-    json("CommercialContact", |c, _| contact(c, "Sales")),
-    json("SecurityContact", |c, _| contact(c, "Security")),
-    text("Uri", |_, cx| format!("{}/CompanyInformation", cx.root)),
 ];
 
 fn company(cx: &Cx<'_>, _captures: &[(&'static str, String)]) -> Option<Value> {

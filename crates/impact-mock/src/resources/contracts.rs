@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::partners::contract_id;
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, empty, json, lit, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, cents, empty, json, lit, text};
 use crate::rng::Draw;
 use crate::table::{Api, Data, Generated, Group, PAGES, Parent, Row, Rule, eq, from, to};
 use crate::time::{DAY, Timestamp};
@@ -110,19 +110,16 @@ static TERMS: &[Attr<Contract>] = &[
     text("ContractStartSlottingFee", |_, _| cents(0)),
 ];
 
-static PARTNER_CONTRACT: &[Attr<Contract>] = &[
+/// The attributes both APIs' contracts share.
+static CONTRACT: &[Attr<Contract>] = &[
     text("Id", Contract::id_text),
-    text("CampaignId", |c, cx| c.terms(cx).id.to_string()),
     text("Status", |c, cx| c.status(cx).to_owned()),
     text("StartDate", |c, _| c.signed.local_midnight().to_string()),
     text("EndDate", |c, cx| c.end(cx)),
-    lit("BrandSignatory", "Robin Banks"),
     text("BrandSignatoryDate", |c, _| c.signed.to_string()),
-    lit("PartnerSignatory", "Carrie Oakey"),
     text("PartnerSignatoryDate", |c, _| c.signed.to_string()),
     text("DateCreated", |c, _| c.signed.to_string()),
     text("DateLastUpdated", |c, _| c.signed.to_string()),
-    crate::attrs::object("Terms", TERMS),
     lit("HasCampaignTerms", "false"),
     json("CampaignTerms", |_, _| json!([])),
     text("PdfUri", |c, cx| {
@@ -133,40 +130,33 @@ static PARTNER_CONTRACT: &[Attr<Contract>] = &[
             c.id()
         )
     }),
+];
+
+/// The Partner contract.
+static PARTNER_CONTRACT: &[Attr<Contract>] = &[
+    also(CONTRACT),
+    text("CampaignId", |c, cx| c.terms(cx).id.to_string()),
+    lit("BrandSignatory", "Robin Banks"),
+    lit("PartnerSignatory", "Carrie Oakey"),
+    crate::attrs::object("Terms", TERMS),
     text("Uri", |c, cx| format!("{}/Contracts/{}", cx.root, c.id())),
 ];
 
+/// The Brand contract.
 static BRAND_CONTRACT: &[Attr<Contract>] = &[
-    text("Id", Contract::id_text),
+    also(CONTRACT),
     text("PartnerId", |c, _| {
         (FIRST_PARTNER_ID + c.partner).to_string()
     }),
     empty("PartnerValue1"),
-    text("Status", |c, cx| c.status(cx).to_owned()),
-    text("StartDate", |c, _| c.signed.local_midnight().to_string()),
-    text("EndDate", |c, cx| c.end(cx)),
     lit("BrandSignatory", "Justin Case"),
-    text("BrandSignatoryDate", |c, _| c.signed.to_string()),
     text("PartnerSignatory", |c, cx| cx.world.partner(c.partner).name),
-    text("PartnerSignatoryDate", |c, _| c.signed.to_string()),
-    text("DateCreated", |c, _| c.signed.to_string()),
-    text("DateLastUpdated", |c, _| c.signed.to_string()),
     json("TemplateTerms", |c, cx| {
         json!({"TemplateId": (99_000 + c.campaign).to_string(), "VersionId": "1",
                "Name": "Public Terms", "Labels": [], "Currency": "USD",
                "EventPayouts": c.event_payouts(cx), "PromotionalTerms": []})
     }),
     json("ScheduledTerms", |_, _| json!([])),
-    json("CampaignTerms", |_, _| json!([])),
-    lit("HasCampaignTerms", "false"),
-    text("PdfUri", |c, cx| {
-        format!(
-            "{}/Campaigns/{}/Contracts/{}/Download",
-            cx.root,
-            c.terms(cx).id,
-            c.id()
-        )
-    }),
     text("Uri", |c, cx| {
         format!(
             "{}/Campaigns/{}/Contracts/{}",

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::common::{Run, Thing, population, run};
 use crate::Resource;
-use crate::attrs::{Attr, Cx, cents, json, named, strings, text};
+use crate::attrs::{Attr, Cx, also, cents, json, named, strings, text};
 use crate::table::{Api, Data, Generated, Group, PAGES, Parent, Row, eq};
 use crate::world::World;
 use crate::world::names::slug;
@@ -180,27 +180,63 @@ impl Deal {
     }
 }
 
+/// A deal's terms as ads, promo codes and tracking-value requests repeat them, under the
+/// Partner Ad reference's names and in its order ([`Deal::repeated_field`] maps each name to
+/// the deal's own attribute).
+pub(crate) const REPEATED_TERMS: &[&str] = &[
+    "DealId",
+    "DealName",
+    "DealDescription",
+    "DealState",
+    "DealType",
+    "DealScope",
+    "DealCategories",
+    "DiscountType",
+    "DiscountAmount",
+    "DiscountCurrency",
+    "DiscountPercent",
+    "DiscountMaximumPercent",
+    "DiscountPercentRangeStart",
+    "DiscountPercentRangeEnd",
+    "Gift",
+    "RebateAmount",
+    "RebateCurrency",
+    "DealDefaultPromoCode",
+    "MinimumPurchaseAmount",
+    "MinimumPurchaseAmountCurrency",
+    "MaximumSavingsAmount",
+    "MaximumSavingsCurrency",
+    "BogoBuyQuantity",
+    "BogoBuyScope",
+    "BogoBuyName",
+    "BogoBuyImageUrl",
+    "BogoGetQuantity",
+    "BogoGetScope",
+    "BogoGetDiscountType",
+    "BogoGetName",
+    "BogoGetImageUrl",
+    "BogoGetDiscountAmount",
+    "BogoGetDiscountCurrency",
+    "BogoGetDiscountPercent",
+    "PurchaseLimitQuantity",
+    "DealStartDate",
+    "DealEndDate",
+];
+
 fn field(deal: &Deal, cx: &Cx<'_>, name: &'static str) -> String {
     deal.field(cx, name)
 }
 
-static PARTNER_DEAL: &[Attr<Deal>] = &[
+/// The attributes both APIs' deals share.
+static DEAL: &[Attr<Deal>] = &[
     named("Id", field),
     named("Name", field),
     named("Description", field),
-    named("Public", field),
     named("CampaignId", field),
     named("State", field),
     named("Type", field),
     named("Scope", field),
     json("Products", |d, cx| d.products(cx)),
-    json("Categories", |d, _| {
-        if d.scope == "CATEGORY" {
-            strings(["Apparel"])
-        } else {
-            strings([])
-        }
-    }),
     named("DiscountType", field),
     named("DiscountAmount", field),
     named("DiscountCurrency", field),
@@ -216,15 +252,9 @@ static PARTNER_DEAL: &[Attr<Deal>] = &[
     named("MinimumPurchaseAmountCurrency", field),
     named("MaximumSavingsAmount", field),
     named("MaximumSavingsCurrency", field),
-    text("BogoBuyQuantity", |d, cx| {
-        zero_if_empty(d.field(cx, "BogoBuyQuantity"))
-    }),
     named("BogoBuyScope", field),
     named("BogoBuyName", field),
     named("BogoBuyImageUrl", field),
-    text("BogoGetQuantity", |d, cx| {
-        zero_if_empty(d.field(cx, "BogoGetQuantity"))
-    }),
     named("BogoGetScope", field),
     named("BogoGetDiscountType", field),
     named("BogoGetName", field),
@@ -235,6 +265,25 @@ static PARTNER_DEAL: &[Attr<Deal>] = &[
     named("PurchaseLimitQuantity", field),
     named("StartDate", field),
     named("EndDate", field),
+];
+
+/// The Partner deal.
+static PARTNER_DEAL: &[Attr<Deal>] = &[
+    also(DEAL),
+    named("Public", field),
+    json("Categories", |d, _| {
+        if d.scope == "CATEGORY" {
+            strings(["Apparel"])
+        } else {
+            strings([])
+        }
+    }),
+    text("BogoBuyQuantity", |d, cx| {
+        zero_if_empty(d.field(cx, "BogoBuyQuantity"))
+    }),
+    text("BogoGetQuantity", |d, cx| {
+        zero_if_empty(d.field(cx, "BogoGetQuantity"))
+    }),
     named("DateCreated", field),
     named("DateLastUpdated", field),
     text("Uri", |d, cx| {
@@ -256,50 +305,16 @@ fn zero_if_empty(text: String) -> String {
     }
 }
 
+/// The Brand deal.
 static BRAND_DEAL: &[Attr<Deal>] = &[
-    named("Id", field),
-    named("Name", field),
-    named("Description", field),
-    named("CampaignId", field),
-    named("State", field),
-    named("Type", field),
-    named("Scope", field),
-    json("Products", |d, cx| d.products(cx)),
+    also(DEAL),
     named("Categories", field),
-    named("DiscountType", field),
-    named("DiscountAmount", field),
-    named("DiscountCurrency", field),
-    named("MinimumPurchaseAmount", field),
-    named("MinimumPurchaseAmountCurrency", field),
-    named("MaximumSavingsAmount", field),
-    named("MaximumSavingsCurrency", field),
-    named("DiscountPercent", field),
-    named("DiscountMaximumPercent", field),
-    named("DiscountPercentRangeStart", field),
-    named("DiscountPercentRangeEnd", field),
-    named("Gift", field),
-    named("RebateAmount", field),
-    named("RebateCurrency", field),
-    named("DefaultPromoCode", field),
-    named("StartDate", field),
-    named("EndDate", field),
     named("SynchAdsPromoCodes", field),
     json("RestrictedMediaPartners", |_, _| strings([])),
     json("RestrictedMediaPartnerGroups", |_, _| strings([])),
     text("Uri", |d, cx| format!("{}/Deals/{}", cx.root, d.id())),
     named("BogoBuyQuantity", field),
-    named("BogoBuyScope", field),
-    named("BogoBuyName", field),
-    named("BogoBuyImageUrl", field),
     named("BogoGetQuantity", field),
-    named("BogoGetScope", field),
-    named("BogoGetName", field),
-    named("BogoGetImageUrl", field),
-    named("BogoGetDiscountType", field),
-    named("BogoGetDiscountAmount", field),
-    named("BogoGetDiscountCurrency", field),
-    named("BogoGetDiscountPercent", field),
-    named("PurchaseLimitQuantity", field),
 ];
 
 fn deals(cx: &Cx<'_>) -> Generated {

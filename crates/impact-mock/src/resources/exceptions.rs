@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::common::Thing;
 use crate::Resource;
-use crate::attrs::{Attr, Cx, build, empty, json, pick, text};
+use crate::attrs::{Attr, Cx, also, build, empty, json, pick, text};
 use crate::table::{Api, Data, Generated, Group, PAGES, Parent, Row, eq};
 use crate::world::entities::Campaign;
 
@@ -27,6 +27,7 @@ fn kind(list: &Thing) -> &'static str {
     }
 }
 
+/// The Partner exception list; the Brand list has these and one more.
 static PARTNER_LIST: &[Attr<Thing>] = &[
     text("Id", |l, _| list_id(l.n).to_string()),
     text("Name", |l, cx| {
@@ -55,35 +56,12 @@ static PARTNER_LIST: &[Attr<Thing>] = &[
     }),
 ];
 
+/// The Brand list also names the action trackers it applies to.
 static BRAND_LIST: &[Attr<Thing>] = &[
-    text("Id", |l, _| list_id(l.n).to_string()),
-    text("Name", |l, cx| {
-        format!("{} {} Exclusions", l.campaign(cx).advertiser, kind(l))
-    }),
-    text("State", |l, _| {
-        if l.n % 5 == 4 {
-            "DEACTIVATED"
-        } else {
-            "ACTIVE"
-        }
-        .to_owned()
-    }),
-    text("CampaignId", |l, cx| l.campaign(cx).id.to_string()),
-    text("Type", |l, _| kind(l).to_owned()),
-    text("CreatedDate", |l, _| l.created.to_string()),
-    empty("DeactivationDate"),
+    also(PARTNER_LIST),
     json("ActionTrackers", |l, cx| {
         let campaign = l.campaign(cx);
         json!([{"Id": campaign.tracker_id(0).to_string(), "Name": Campaign::tracker_name(0)}])
-    }),
-    text("NumberOfItems", |_, cx| {
-        cx.world.counts.items_per_exception_list.to_string()
-    }),
-    text("ItemsUri", |l, cx| {
-        format!("{}/ExceptionLists/{}/Items", cx.root, list_id(l.n))
-    }),
-    text("Uri", |l, cx| {
-        format!("{}/ExceptionLists/{}", cx.root, list_id(l.n))
     }),
 ];
 

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, date, empty, json, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, cents, date, empty, json, text};
 use crate::rng::{Draw, tag};
 use crate::table::{Api, Data, Generated, Group, PAGES, Row, Rule, eq, from, to};
 use crate::time::{DAY, Timestamp};
@@ -87,9 +87,9 @@ fn generated_inquiry(cx: &Cx<'_>, n: u64) -> Inquiry {
     }
 }
 
-static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
+/// The attributes both APIs' inquiries share (the Brand reference's order).
+static INQUIRY: &[Attr<Inquiry>] = &[
     text("Id", |i, _| i.id.clone()),
-    empty("MediaPartnerInquiryId"),
     text("CampaignId", |i, _| {
         (FIRST_CAMPAIGN_ID + i.campaign).to_string()
     }),
@@ -99,8 +99,6 @@ static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
     text("OrderId", |i, _| i.order.clone()),
     text("TransactionDate", |i, _| i.transaction.to_string()),
     text("TransactionAmount", |i, _| cents(i.amount)),
-    empty("CustomerId"),
-    text("InquiryDate", |i, _| i.created.to_string()),
     text("InquiryType", |i, _| {
         if i.draw.fork(1).chance(70) {
             "UNTRACKED"
@@ -114,7 +112,6 @@ static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
         i.created.plus(30 * DAY).local_midnight().to_string()
     }),
     json("Comments", |i, cx| i.comments(cx)),
-    empty("InquiryNotes"),
     empty("TrackingLink"),
     text("ActionId", action_id),
     text("ActionUri", action_uri),
@@ -133,50 +130,22 @@ static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
     }),
 ];
 
+/// The Partner inquiry: the shared attributes and four of its own.
+static PARTNER_INQUIRY: &[Attr<Inquiry>] = &[
+    also(INQUIRY),
+    empty("MediaPartnerInquiryId"),
+    empty("CustomerId"),
+    text("InquiryDate", |i, _| i.created.to_string()),
+    empty("InquiryNotes"),
+];
+
+/// The Brand inquiry: the shared attributes and the partner it came from.
 static BRAND_INQUIRY: &[Attr<Inquiry>] = &[
-    text("Id", |i, _| i.id.clone()),
-    text("CampaignId", |i, _| {
-        (FIRST_CAMPAIGN_ID + i.campaign).to_string()
-    }),
-    text("CampaignName", |i, cx| {
-        cx.world.campaign(i.campaign).name.clone()
-    }),
+    also(INQUIRY),
     text("MediaPartnerId", |i, _| {
         (FIRST_PARTNER_ID + i.partner).to_string()
     }),
     text("MediaPartnerName", |i, cx| cx.world.partner(i.partner).name),
-    text("OrderId", |i, _| i.order.clone()),
-    text("TransactionDate", |i, _| i.transaction.to_string()),
-    text("TransactionAmount", |i, _| cents(i.amount)),
-    text("InquiryType", |i, _| {
-        if i.draw.fork(1).chance(70) {
-            "UNTRACKED"
-        } else {
-            "INCORRECT"
-        }
-        .to_owned()
-    }),
-    text("ExpectedPayout", |i, cx| cents(i.expected(cx))),
-    text("ResolutionDeadlineDate", |i, _| {
-        i.created.plus(30 * DAY).local_midnight().to_string()
-    }),
-    json("Comments", |i, cx| i.comments(cx)),
-    empty("TrackingLink"),
-    text("ActionId", action_id),
-    text("ActionUri", action_uri),
-    text("AutoApprovalDate", |i, _| {
-        i.created.plus(30 * DAY).local_midnight().to_string()
-    }),
-    text("ResolutionStatus", |i, cx| i.status(cx.now).to_owned()),
-    text("RejectReason", reject_reason),
-    text("FinalPayout", final_payout),
-    text("ResolutionDate", |i, cx| {
-        date(i.is_resolved(cx.now).then_some(i.resolved))
-    }),
-    text("CreationDate", |i, _| i.created.to_string()),
-    text("Uri", |i, cx| {
-        format!("{}/ActionInquiries/{}", cx.root, i.id)
-    }),
 ];
 
 /// A valid inquiry's action is credited when it is resolved: its id names the inquiry.

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, date, json, lit, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, cents, date, json, lit, text};
 use crate::rng::{Draw, tag};
 use crate::table::{Api, Data, Generated, Group, PAGES, Row, from, to};
 use crate::time::{DAY, Timestamp, civil_from_days, days_from_civil};
@@ -143,13 +143,10 @@ impl Invoice {
     }
 }
 
-static PARTNER_INVOICE: &[Attr<Invoice>] = &[
+/// The attributes both APIs' invoices share.
+static INVOICE: &[Attr<Invoice>] = &[
     text("Id", |i, cx| i.id(cx)),
     text("CreatedDate", |i, _| i.created.to_string()),
-    text("RecipientId", |_, cx| {
-        (1_924_609 + cx.world.seed % 1_000).to_string()
-    }),
-    lit("RecipientName", "Mock Media LLC"),
     lit("Currency", "USD"),
     text("TotalAmount", |i, cx| cents(i.total(cx))),
     text("TotalVatAmount", |_, _| cents(0)),
@@ -161,22 +158,22 @@ static PARTNER_INVOICE: &[Attr<Invoice>] = &[
     text("Uri", |i, cx| format!("{}/Invoices/{}", cx.root, i.id(cx))),
 ];
 
+/// The Partner invoice.
+static PARTNER_INVOICE: &[Attr<Invoice>] = &[
+    also(INVOICE),
+    text("RecipientId", |_, cx| {
+        (1_924_609 + cx.world.seed % 1_000).to_string()
+    }),
+    lit("RecipientName", "Mock Media LLC"),
+];
+
+/// The Brand invoice.
 static BRAND_INVOICE: &[Attr<Invoice>] = &[
-    text("Id", |i, cx| i.id(cx)),
-    text("CreatedDate", |i, _| i.created.to_string()),
+    also(INVOICE),
     text("MediaId", |i, cx| {
         (FIRST_PARTNER_ID + i.partner(cx)).to_string()
     }),
     text("MediaName", |i, cx| cx.world.partner(i.partner(cx)).name),
-    lit("Currency", "USD"),
-    text("TotalAmount", |i, cx| cents(i.total(cx))),
-    text("TotalVatAmount", |_, _| cents(0)),
-    json("LineItems", |i, cx| i.line_items(cx)),
-    json("DetailedLineItems", |i, cx| i.detailed(cx)),
-    text("PDF", |i, cx| {
-        format!("{}/Invoices/{}/Download", cx.root, i.id(cx))
-    }),
-    text("Uri", |i, cx| format!("{}/Invoices/{}", cx.root, i.id(cx))),
 ];
 
 fn invoices(cx: &Cx<'_>) -> Generated {

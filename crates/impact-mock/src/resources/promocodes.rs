@@ -9,9 +9,9 @@
 use serde_json::json;
 
 use super::common::{Run, Thing, run};
-use super::deals::{Deal, deal_of_campaign};
+use super::deals::{Deal, REPEATED_TERMS, deal_of_campaign};
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, json, named, pick, strings, text};
+use crate::attrs::{Attr, Cx, Entity, build, json, named_each, pick, strings, text};
 use crate::rng::Draw;
 use crate::table::{Api, Data, Generated, Group, PAGES, Row, contains, eq, from, to};
 use crate::world::entities::FIRST_PARTNER_ID;
@@ -107,38 +107,11 @@ static BRAND_CODE: &[Attr<Code>] = &[
     text("State", |c, _| {
         if c.run.active { "ACTIVE" } else { "INACTIVE" }.to_owned()
     }),
-    named("DealId", deal_field),
-    named("DealName", deal_field),
-    named("DealState", deal_field),
-    named("DealType", deal_field),
-    named("DealScope", deal_field),
-    named("DealStartDate", deal_field),
-    named("DealEndDate", deal_field),
-    named("DiscountType", deal_field),
-    named("DiscountAmount", deal_field),
-    named("DiscountCurrency", deal_field),
-    named("DiscountPercent", deal_field),
-    named("MinimumPurchaseAmount", deal_field),
-    named("MaximumSavingsAmount", deal_field),
-    named("PurchaseLimitQuantity", deal_field),
-    named("BogoBuyQuantity", deal_field),
-    named("BogoBuyName", deal_field),
-    named("BogoGetQuantity", deal_field),
-    named("BogoGetName", deal_field),
-    named("BogoGetDiscountType", deal_field),
+    // The deal's terms: the reference lists 19 of them (DealId ... BogoGetDiscountType); the
+    // others, and the three deal lists below, are older fields tap-impact's schema reads.
+    named_each(REPEATED_TERMS, deal_field),
     text("SynchAdsPromoCodes", |_, _| "false".to_owned()),
     text("Uri", |c, cx| format!("{}/PromoCodes/{}", cx.root, c.id())),
-    // Older deal fields tap-impact's schema reads.
-    named("BogoBuyImageUrl", deal_field),
-    named("BogoBuyScope", deal_field),
-    named("BogoGetDiscountAmount", deal_field),
-    named("BogoGetDiscountCurrency", deal_field),
-    named("BogoGetDiscountPercent", deal_field),
-    named("BogoGetImageUrl", deal_field),
-    named("BogoGetScope", deal_field),
-    named("DealCategories", deal_field),
-    named("DealDefaultPromoCode", deal_field),
-    named("DealDescription", deal_field),
     json("DealProducts", |c, cx| {
         c.deal
             .as_ref()
@@ -146,14 +119,6 @@ static BRAND_CODE: &[Attr<Code>] = &[
     }),
     json("DealRestrictedMediaPartnerGroups", |_, _| strings([])),
     json("DealRestrictedMediaPartners", |_, _| strings([])),
-    named("DiscountMaximumPercent", deal_field),
-    named("DiscountPercentRangeEnd", deal_field),
-    named("DiscountPercentRangeStart", deal_field),
-    named("Gift", deal_field),
-    named("MaximumSavingsCurrency", deal_field),
-    named("MinimumPurchaseAmountCurrency", deal_field),
-    named("RebateAmount", deal_field),
-    named("RebateCurrency", deal_field),
 ];
 
 fn codes(cx: &Cx<'_>) -> Generated {

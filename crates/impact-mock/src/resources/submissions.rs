@@ -7,7 +7,7 @@
 //! submissions is the singular `APISubmission` (OAS and tap-impact agree).
 
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, date, empty, pick, text};
+use crate::attrs::{Attr, Cx, Entity, also, build, date, empty, pick, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{Api, Data, Generated, Group, PAGES, Row, from, to};
 use crate::time::{HOUR, Timestamp};
@@ -88,12 +88,23 @@ fn generated_batch(cx: &Cx<'_>, n: u64) -> Batch {
     }
 }
 
-static API_SUBMISSION: &[Attr<Batch>] = &[
+/// The attributes API and FTP submissions share.
+static SUBMISSION: &[Attr<Batch>] = &[
     text("BatchId", |b, _| b.id.clone()),
     text("AccountId", |_, cx| {
         (10_000 + cx.world.seed % 1_000).to_string()
     }),
     text("SubmissionDate", |b, _| b.submitted.to_string()),
+    text("Type", |b, _| b.kind.to_owned()),
+    text("Status", |b, cx| b.status(cx.now).to_owned()),
+    text("CompletionDate", |b, cx| {
+        date((cx.now >= b.completed).then_some(b.completed))
+    }),
+];
+
+/// A batch submitted through the API.
+static API_SUBMISSION: &[Attr<Batch>] = &[
+    also(SUBMISSION),
     text("CampaignId", |b, cx| {
         cx.world.campaign(b.campaign).id.to_string()
     }),
@@ -110,11 +121,6 @@ static API_SUBMISSION: &[Attr<Batch>] = &[
     empty("EventCode"),
     text("OrderId", |b, _| b.order.clone()),
     text("Payload", |b, _| b.payload.clone()),
-    text("Type", |b, _| b.kind.to_owned()),
-    text("Status", |b, cx| b.status(cx.now).to_owned()),
-    text("CompletionDate", |b, cx| {
-        date((cx.now >= b.completed).then_some(b.completed))
-    }),
     empty("ErrorType"),
     empty("ErrorReason"),
     text("Uri", |b, cx| {
@@ -147,24 +153,16 @@ fn api_submissions(cx: &Cx<'_>) -> Generated {
     generated
 }
 
+/// A batch submitted by FTP.
 static FTP_SUBMISSION: &[Attr<Batch>] = &[
-    text("BatchId", |b, _| b.id.clone()),
-    text("AccountId", |_, cx| {
-        (10_000 + cx.world.seed % 1_000).to_string()
-    }),
-    text("SubmissionDate", |b, _| b.submitted.to_string()),
+    also(SUBMISSION),
     text("FileName", |b, _| {
         format!("actions_{}.csv", b.submitted.local_date().replace('-', ""))
     }),
-    text("Type", |b, _| b.kind.to_owned()),
-    text("Status", |b, cx| b.status(cx.now).to_owned()),
     text("TotalRecords", |b, _| {
         (100 + b.draw.fork(2).below(2_000)).to_string()
     }),
     pick("TotalErrors", &["0", "0", "0", "2", "5"]),
-    text("CompletionDate", |b, cx| {
-        date((cx.now >= b.completed).then_some(b.completed))
-    }),
     text("ErrorsUri", |b, cx| {
         format!("{}/FTPFileSubmissions/{}/ErrorDetails", cx.root, b.id)
     }),

@@ -12,9 +12,9 @@
 use serde_json::{Map, Value, json};
 
 use super::common::{Thing, run};
-use super::deals::{Deal, deal_of_campaign};
+use super::deals::{Deal, REPEATED_TERMS, deal_of_campaign};
 use crate::Resource;
-use crate::attrs::{Attr, Cx, Entity, build, cents, date, json, named, strings, text};
+use crate::attrs::{Attr, Cx, Entity, build, cents, date, json, named, named_each, strings, text};
 use crate::rng::{Draw, mix, tag};
 use crate::table::{Api, Data, Generated, Group, PAGES, Parent, Row, eq, from};
 use crate::time::{DAY, Timestamp};
@@ -230,48 +230,12 @@ static TRACKING_VALUE_REQUEST: &[Attr<Request>] = &[
         "DECLINED" => "Code already in use.".to_owned(),
         _ => String::new(),
     }),
-    named("DealId", request_deal_field),
-    named("DealName", request_deal_field),
-    named("DealDescription", request_deal_field),
-    named("DealState", request_deal_field),
-    named("DealType", request_deal_field),
-    named("DealScope", request_deal_field),
+    named_each(REPEATED_TERMS, request_deal_field),
     json("DealProducts", |r, cx| {
         r.deal
             .as_ref()
             .map_or_else(|| json!([]), |d| d.products(cx))
     }),
-    named("DealCategories", request_deal_field),
-    named("DiscountType", request_deal_field),
-    named("DiscountAmount", request_deal_field),
-    named("DiscountCurrency", request_deal_field),
-    named("DiscountPercent", request_deal_field),
-    named("DiscountMaximumPercent", request_deal_field),
-    named("DiscountPercentRangeStart", request_deal_field),
-    named("DiscountPercentRangeEnd", request_deal_field),
-    named("Gift", request_deal_field),
-    named("RebateAmount", request_deal_field),
-    named("RebateCurrency", request_deal_field),
-    named("DealDefaultPromoCode", request_deal_field),
-    named("MinimumPurchaseAmount", request_deal_field),
-    named("MinimumPurchaseAmountCurrency", request_deal_field),
-    named("MaximumSavingsAmount", request_deal_field),
-    named("MaximumSavingsCurrency", request_deal_field),
-    named("BogoBuyQuantity", request_deal_field),
-    named("BogoBuyScope", request_deal_field),
-    named("BogoBuyName", request_deal_field),
-    named("BogoBuyImageUrl", request_deal_field),
-    named("BogoGetQuantity", request_deal_field),
-    named("BogoGetScope", request_deal_field),
-    named("BogoGetDiscountType", request_deal_field),
-    named("BogoGetName", request_deal_field),
-    named("BogoGetImageUrl", request_deal_field),
-    named("BogoGetDiscountAmount", request_deal_field),
-    named("BogoGetDiscountCurrency", request_deal_field),
-    named("BogoGetDiscountPercent", request_deal_field),
-    named("PurchaseLimitQuantity", request_deal_field),
-    named("DealStartDate", request_deal_field),
-    named("DealEndDate", request_deal_field),
     named("SynchAdsPromoCodes", request_deal_field),
     json("DealRestrictedMediaPartners", |_, _| strings([])),
     json("DealRestrictedMediaPartnerGroups", |_, _| strings([])),

@@ -34,13 +34,7 @@ async fn a_conversion_becomes_an_action_once_processed() {
     )
     .await;
     assert_eq!(queued["Status"], "QUEUED");
-    let batch = queued["QueuedUri"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let batch = last_segment(&queued["QueuedUri"]);
     let find = |actions: &[Value]| actions.iter().find(|a| a["Oid"] == "ORDER-77").cloned();
     assert!(
         find(&truth(&server, "Actions", "brand").await).is_none(),
@@ -150,13 +144,7 @@ async fn partners_file_inquiries_that_are_resolved_later() {
     )
     .await;
     assert_eq!(created["Status"], "OK");
-    let id = created["Uri"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = last_segment(&created["Uri"]);
     let inquiry = crate::get_json(&server, Req::get(&format!("/ActionInquiries/{id}"))).await;
     assert_eq!(
         (
@@ -192,4 +180,10 @@ async fn partners_file_inquiries_that_are_resolved_later() {
             "CampaignId"
         ]
     );
+}
+
+/// The last segment of a URI attribute (`.../APISubmissions/{Id}` gives the id).
+fn last_segment(uri: &Value) -> String {
+    let uri = uri.as_str().expect("a URI attribute");
+    uri.rsplit('/').next().unwrap_or(uri).to_owned()
 }
