@@ -46,16 +46,7 @@ async fn serve_requests(
             ReadOutcome::Request(request) => request,
             ReadOutcome::Closed => return Ok(()),
             ReadOutcome::Refused(status, why) => {
-                tracing::debug!(status, why, "refusing a request");
-                out.clear();
-                http::status_line(&mut out, false, status, http::reason(status));
-                http::header(&mut out, "Content-Type", "text/plain; charset=utf-8");
-                http::header_u64(&mut out, "Content-Length", why.len() as u64);
-                http::header(&mut out, "Connection", "close");
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(why.as_bytes());
-                stream.write_all(&out).await?;
-                return Ok(());
+                return refuse_unreadable(stream, &mut out, status, why).await;
             }
         };
         if request.target.starts_with("/_mock/") || request.target == "/_mock" {
@@ -67,65 +58,7 @@ async fn serve_requests(
             let _ = stream.shutdown().await;
             return Ok(());
         }
-        shared.count_request();
-        let head_only = request.method == "HEAD";
-        let (auth, credential) = {
-            let credentials = shared.credentials();
-            let (auth, index) =
-                router::authenticate(&credentials, request.authorization.as_deref());
-            (
-                auth,
-                index.and_then(|index| credentials.get(index).cloned()),
-            )
-        };
-        let account = credential.as_ref().map(|credential| credential.sid.clone());
-        let next = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
-            tracing::debug!(
-                method = %request.method,
-                target = %request.target,
-                status = fault.status,
-                misbehaviour = ?fault.misbehaviour,
-                "answering with a scripted fault"
-            );
-            if keep_headers {
-                shared.record(record(
-                    &request,
-                    auth,
-                    (fault.status, true),
-                    (shared, account),
-                ));
-            }
-            let format = router::Target::parse(&request).format;
-            let answer = Answer {
-                keep_alive: request.keep_alive,
-                head_only,
-                format,
-            };
-            serve_fault(stream, &mut out, &fault, answer, shutdown).await?
-        } else {
-            let response = router::route(shared, &request, credential);
-            tracing::debug!(
-                method = %request.method,
-                target = %request.target,
-                status = response.status,
-                "answered"
-            );
-            let keep_alive = request.keep_alive;
-            if keep_headers {
-                shared.record(record(
-                    &request,
-                    auth,
-                    (response.status, false),
-                    (shared, account),
-                ));
-            }
-            write_response(stream, &mut out, &response, keep_alive, head_only).await?;
-            if keep_alive {
-                Next::KeepAlive
-            } else {
-                Next::Close
-            }
-        };
+        let next = serve_api_request(stream, shared, &request, &mut out, shutdown).await?;
         match next {
             Next::KeepAlive => {}
             Next::Close => {
@@ -136,6 +69,95 @@ async fn serve_requests(
             Next::Reset => return Ok(()),
         }
     }
+}
+
+/// Answers one request of the emulated API: a scripted fault if one matches, else the router's
+/// answer; records it when the log is on.
+async fn serve_api_request(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    request: &Request,
+    out: &mut Vec<u8>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> io::Result<Next> {
+    shared.count_request();
+    let keep_headers = shared.log_capacity > 0;
+    let head_only = request.method == "HEAD";
+    let (auth, credential) = {
+        let credentials = shared.credentials();
+        let (auth, index) = router::authenticate(&credentials, request.authorization.as_deref());
+        (
+            auth,
+            index.and_then(|index| credentials.get(index).cloned()),
+        )
+    };
+    let account = credential.as_ref().map(|credential| credential.sid.clone());
+    let next = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
+        tracing::debug!(
+            method = %request.method,
+            target = %request.target,
+            status = fault.status,
+            misbehaviour = ?fault.misbehaviour,
+            "answering with a scripted fault"
+        );
+        if keep_headers {
+            shared.record(record(
+                request,
+                auth,
+                (fault.status, true),
+                (shared, account),
+            ));
+        }
+        let format = router::Target::parse(request).format;
+        let answer = Answer {
+            keep_alive: request.keep_alive,
+            head_only,
+            format,
+        };
+        serve_fault(stream, out, &fault, answer, shutdown).await?
+    } else {
+        let response = router::route(shared, request, credential);
+        tracing::debug!(
+            method = %request.method,
+            target = %request.target,
+            status = response.status,
+            "answered"
+        );
+        let keep_alive = request.keep_alive;
+        if keep_headers {
+            shared.record(record(
+                request,
+                auth,
+                (response.status, false),
+                (shared, account),
+            ));
+        }
+        write_response(stream, out, &response, keep_alive, head_only).await?;
+        if keep_alive {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        }
+    };
+    Ok(next)
+}
+
+/// Answers a request that could not be read (too large, malformed) and closes.
+async fn refuse_unreadable(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    status: u16,
+    why: &str,
+) -> io::Result<()> {
+    tracing::debug!(status, why, "refusing a request");
+    out.clear();
+    http::status_line(out, false, status, http::reason(status));
+    http::header(out, "Content-Type", "text/plain; charset=utf-8");
+    http::header_u64(out, "Content-Length", why.len() as u64);
+    http::header(out, "Connection", "close");
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(why.as_bytes());
+    stream.write_all(out).await
 }
 
 fn record(
@@ -279,7 +301,43 @@ async fn serve_fault(
         _ => {}
     }
     let (body, default_type) = source(fault, format);
-    let body_len = body.len();
+    write_fault_head(out, fault, default_type, body.len(), keep_alive);
+    let well_formed = fault.misbehaviour == Misbehaviour::None && !fault.http10;
+    if fault.misbehaviour == Misbehaviour::EndlessHeaders {
+        stream.write_all(out).await?;
+        wait_for_peer_close(stream, shutdown).await;
+        return Ok(Next::Close);
+    }
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(out).await?;
+    let reusable = if keep_alive && well_formed {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    };
+    if head_only {
+        return Ok(reusable);
+    }
+    let trickle = fault.trickle;
+    let sent = tokio::select! {
+        sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
+        _ = shutdown.changed() => Next::Close,
+    };
+    Ok(if sent == Next::KeepAlive {
+        reusable
+    } else {
+        sent
+    })
+}
+
+/// The status line and headers of a scripted fault, with the length it asks for.
+fn write_fault_head(
+    out: &mut Vec<u8>,
+    fault: &Fault,
+    default_type: Option<&str>,
+    body_len: u64,
+    keep_alive: bool,
+) {
     out.clear();
     let reason = fault
         .reason
@@ -308,35 +366,9 @@ async fn serve_fault(
         _ if fault.http10 => {}
         _ => http::header_u64(out, "Content-Length", body_len),
     }
-    let well_formed = fault.misbehaviour == Misbehaviour::None && !fault.http10;
     if !keep_alive || fault.http10 {
         http::header(out, "Connection", "close");
     }
-    if fault.misbehaviour == Misbehaviour::EndlessHeaders {
-        stream.write_all(out).await?;
-        wait_for_peer_close(stream, shutdown).await;
-        return Ok(Next::Close);
-    }
-    out.extend_from_slice(b"\r\n");
-    stream.write_all(out).await?;
-    let reusable = if keep_alive && well_formed {
-        Next::KeepAlive
-    } else {
-        Next::Close
-    };
-    if head_only {
-        return Ok(reusable);
-    }
-    let trickle = fault.trickle;
-    let sent = tokio::select! {
-        sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
-        _ = shutdown.changed() => Next::Close,
-    };
-    Ok(if sent == Next::KeepAlive {
-        reusable
-    } else {
-        sent
-    })
 }
 
 /// Writes the body as the misbehaviour says; `KeepAlive` when the framing allows reuse.

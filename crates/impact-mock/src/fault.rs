@@ -543,100 +543,21 @@ impl FaultSpec {
     /// # Errors
     /// A [`ConfigError`] of kind [`ConfigErrorKind::Fault`] naming the field at fault.
     pub fn from_json(value: &Value) -> Result<FaultSpec, ConfigError> {
-        let text = value.to_string();
-        let error = |why: String| ConfigError::new(ConfigErrorKind::Fault, &text, why);
-        let object = value
-            .as_object()
-            .ok_or_else(|| error("a fault is a JSON object".to_owned()))?;
-        for key in object.keys() {
-            if !FIELDS.contains(&key.as_str()) {
-                return Err(error(format!(
-                    "unknown field {key:?}; known: {}",
-                    FIELDS.join(", ")
-                )));
-            }
-        }
-        let field = |name: &str| object.get(name).filter(|value| !value.is_null());
-        let text_of = |name: &str| -> Result<Option<String>, ConfigError> {
-            match field(name) {
-                None => Ok(None),
-                Some(Value::String(text)) => Ok(Some(text.clone())),
-                Some(_) => Err(error(format!("{name} must be a string or null"))),
-            }
-        };
-        let number_of = |name: &str, max: u64| -> Result<Option<u64>, ConfigError> {
-            match field(name) {
-                None => Ok(None),
-                Some(value) => value
-                    .as_u64()
-                    .filter(|n| *n <= max)
-                    .map(Some)
-                    .ok_or_else(|| error(format!("{name} must be a whole number up to {max}"))),
-            }
-        };
-        let mut matcher = match text_of("path")? {
-            Some(path) if !path.starts_with('/') => {
-                return Err(error("path must start with /".to_owned()));
-            }
-            Some(path) => RequestMatch::api_path(&path),
-            None => RequestMatch::api_path("/"),
-        };
-        if let Some(method) = text_of("method")? {
-            matcher = matcher.method(&method.to_ascii_uppercase());
-        }
-        let times = number_of("times", u64::from(u32::MAX))?.unwrap_or(1);
+        let fields = Fields::of(value)?;
+        let matcher = fields.matcher()?;
+        let times = fields.number("times", u64::from(u32::MAX))?.unwrap_or(1);
         let times = u32::try_from(times).unwrap_or(u32::MAX);
         if times == 0 {
-            return Err(error("times must be at least 1".to_owned()));
+            return Err(fields.error("times must be at least 1"));
         }
-        let misbehaviours = misbehaviours(field("misbehaviour")).map_err(&error)?;
-        let sends_status = !misbehaviours.iter().any(|m| {
-            matches!(
-                m,
-                Parsed::Misbehave(
-                    Misbehaviour::ResetBeforeHeaders | Misbehaviour::CloseBeforeHeaders
-                )
-            )
-        });
-        let status = match number_of("status", 999)? {
-            Some(status) if status >= 100 => u16::try_from(status).unwrap_or(500),
-            Some(_) => return Err(error("status must be from 100 to 999".to_owned())),
-            None if sends_status => return Err(error("status is required".to_owned())),
-            None => 0,
-        };
-        let mut fault = Fault::status(status);
-        if let Some(headers) = field("headers") {
-            let headers = headers
-                .as_object()
-                .ok_or_else(|| error("headers must be an object of strings".to_owned()))?;
-            for (name, value) in headers {
-                let value = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Number(number) => number.to_string(),
-                    _ => return Err(error(format!("header {name:?} must be a string"))),
-                };
-                if !is_token(name) || value.contains(['\r', '\n']) {
-                    return Err(error(format!("header {name:?} cannot be sent")));
-                }
-                fault = fault.header(name, &value);
-            }
-        }
-        if let Some(reason) = text_of("reason")? {
+        let misbehaviours =
+            misbehaviours(fields.get("misbehaviour")).map_err(|why| fields.error(why))?;
+        let mut fault = Fault::status(fields.status(&misbehaviours)?);
+        fault = fields.headers(fault)?;
+        if let Some(reason) = fields.text("reason")? {
             fault = fault.reason(&reason);
         }
-        let body = text_of("body")?;
-        let shape = text_of("shape")?
-            .map(|shape| shape.parse::<FaultShape>())
-            .transpose()?;
-        fault = match (shape, body, number_of("huge_bytes", u64::MAX)?) {
-            (_, _, Some(len)) => fault.body(FaultBody::Repeated {
-                len,
-                pattern: Bytes::from_static(b"x"),
-            }),
-            (Some(shape), message, None) => fault.body(FaultBody::Shaped { shape, message }),
-            (None, Some(body), None) => fault.body(FaultBody::Raw(Bytes::from(body))),
-            (None, None, None) => fault,
-        };
+        fault = fields.body(fault)?;
         for parsed in misbehaviours {
             fault = match parsed {
                 Parsed::Misbehave(misbehaviour) => fault.misbehave(misbehaviour),
@@ -662,6 +583,134 @@ impl std::str::FromStr for FaultSpec {
             ConfigError::new(ConfigErrorKind::Fault, text, format!("not JSON: {error}"))
         })?;
         FaultSpec::from_json(&value)
+    }
+}
+
+/// The fields of a fault's JSON object, read with typed errors that quote the whole object.
+struct Fields<'a> {
+    object: &'a serde_json::Map<String, Value>,
+    text: String,
+}
+
+impl<'a> Fields<'a> {
+    fn of(value: &'a Value) -> Result<Self, ConfigError> {
+        let text = value.to_string();
+        let Some(object) = value.as_object() else {
+            return Err(ConfigError::new(
+                ConfigErrorKind::Fault,
+                &text,
+                "a fault is a JSON object".to_owned(),
+            ));
+        };
+        let fields = Fields { object, text };
+        if let Some(key) = object.keys().find(|key| !FIELDS.contains(&key.as_str())) {
+            return Err(fields.error(format!(
+                "unknown field {key:?}; known: {}",
+                FIELDS.join(", ")
+            )));
+        }
+        Ok(fields)
+    }
+
+    fn error(&self, why: impl Into<String>) -> ConfigError {
+        ConfigError::new(ConfigErrorKind::Fault, &self.text, why.into())
+    }
+
+    /// A field that is present and not null.
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name).filter(|value| !value.is_null())
+    }
+
+    fn text(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(self.error(format!("{name} must be a string or null"))),
+        }
+    }
+
+    fn number(&self, name: &str, max: u64) -> Result<Option<u64>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value) => value
+                .as_u64()
+                .filter(|n| *n <= max)
+                .map(Some)
+                .ok_or_else(|| self.error(format!("{name} must be a whole number up to {max}"))),
+        }
+    }
+
+    /// `path` (an API path, default every path) and `method` (default any).
+    fn matcher(&self) -> Result<RequestMatch, ConfigError> {
+        let mut matcher = match self.text("path")? {
+            Some(path) if !path.starts_with('/') => {
+                return Err(self.error("path must start with /"));
+            }
+            Some(path) => RequestMatch::api_path(&path),
+            None => RequestMatch::api_path("/"),
+        };
+        if let Some(method) = self.text("method")? {
+            matcher = matcher.method(&method.to_ascii_uppercase());
+        }
+        Ok(matcher)
+    }
+
+    /// `status`, required unless the connection ends before any status line.
+    fn status(&self, misbehaviours: &[Parsed]) -> Result<u16, ConfigError> {
+        let sends_status = !misbehaviours.iter().any(|m| {
+            matches!(
+                m,
+                Parsed::Misbehave(
+                    Misbehaviour::ResetBeforeHeaders | Misbehaviour::CloseBeforeHeaders
+                )
+            )
+        });
+        match self.number("status", 999)? {
+            Some(status) if status >= 100 => Ok(u16::try_from(status).unwrap_or(500)),
+            Some(_) => Err(self.error("status must be from 100 to 999")),
+            None if sends_status => Err(self.error("status is required")),
+            None => Ok(0),
+        }
+    }
+
+    /// `headers`: an object of header names to strings (numbers are written as text).
+    fn headers(&self, mut fault: Fault) -> Result<Fault, ConfigError> {
+        let Some(headers) = self.get("headers") else {
+            return Ok(fault);
+        };
+        let headers = headers
+            .as_object()
+            .ok_or_else(|| self.error("headers must be an object of strings"))?;
+        for (name, value) in headers {
+            let value = match value {
+                Value::String(text) => text.clone(),
+                Value::Number(number) => number.to_string(),
+                _ => return Err(self.error(format!("header {name:?} must be a string"))),
+            };
+            if !is_token(name) || value.contains(['\r', '\n']) {
+                return Err(self.error(format!("header {name:?} cannot be sent")));
+            }
+            fault = fault.header(name, &value);
+        }
+        Ok(fault)
+    }
+
+    /// `huge_bytes`, else `shape` (with `body` as its message), else a raw `body`.
+    fn body(&self, fault: Fault) -> Result<Fault, ConfigError> {
+        let body = self.text("body")?;
+        let shape = self
+            .text("shape")?
+            .map(|shape| shape.parse::<FaultShape>())
+            .transpose()?;
+        Ok(match (shape, body, self.number("huge_bytes", u64::MAX)?) {
+            (_, _, Some(len)) => fault.body(FaultBody::Repeated {
+                len,
+                pattern: Bytes::from_static(b"x"),
+            }),
+            (Some(shape), message, None) => fault.body(FaultBody::Shaped { shape, message }),
+            (None, Some(body), None) => fault.body(FaultBody::Raw(Bytes::from(body))),
+            (None, None, None) => fault,
+        })
     }
 }
 

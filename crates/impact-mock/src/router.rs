@@ -5,7 +5,7 @@ use crate::attrs::Cx;
 use crate::http::Request;
 use crate::listing::{ListRequest, Listed, find_item};
 use crate::query::Query;
-use crate::quota::QuotaDecision;
+use crate::quota::{Limits, QuotaDecision};
 use crate::render::{self, Format};
 use crate::resources::TABLE;
 use crate::server::{Credential, Shared};
@@ -152,16 +152,7 @@ pub(crate) fn route(
     let target = Target::parse(request);
     let format = target.format;
     let Some(credential) = credential else {
-        let response = match format {
-            // Some 401s of the real API are problem documents; the XML ones are envelopes.
-            Format::Json => Response::new(401, format, render::problem(401, "Unauthorized")),
-            Format::Xml => Response::new(
-                401,
-                format,
-                render::envelope(format, "Unauthorized: no valid API credentials", &[]),
-            ),
-        };
-        return response.header("WWW-Authenticate", "Basic realm=\"impact.com\"");
+        return unauthorized(format);
     };
     let mut segments = target.path.split('/').skip(1);
     let root = segments.next().unwrap_or_default();
@@ -171,26 +162,9 @@ pub(crate) fn route(
     let Some(sid) = segments.next().filter(|sid| !sid.is_empty()) else {
         return not_found(format);
     };
-    if sid != credential.sid {
-        return Response::new(
-            403,
-            format,
-            render::envelope(
-                format,
-                "Access denied: the account in the path is not the authenticated account",
-                &[],
-            ),
-        );
-    }
     let rest: Vec<&str> = segments.collect();
-    if let Some(scope) = &credential.scope {
-        let endpoint = rest.first().copied().unwrap_or_default();
-        if !scope
-            .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(endpoint))
-        {
-            return Response::new(403, format, render::token_forbidden(format, endpoint));
-        }
+    if let Some(refusal) = forbidden(&credential, sid, &rest, format) {
+        return refusal;
     }
     let method = match request.method.as_str() {
         "HEAD" => "GET",
@@ -209,19 +183,7 @@ pub(crate) fn route(
         .quota
         .take(world_index, api, group, shared.clock.elapsed());
     let mut response = match (quota, resolved) {
-        (QuotaDecision::Exhausted(limits), _) => Response::new(
-            429,
-            format,
-            render::envelope(
-                format,
-                &format!(
-                    "Too many requests. You have exceeded the limit of {} requests for this endpoint.",
-                    limits.limit
-                ),
-                &[],
-            ),
-        )
-        .header("Retry-After", limits.reset_secs.to_string()),
+        (QuotaDecision::Exhausted(limits), _) => too_many_requests(format, &limits),
         (_, Err(Miss::NotFound)) => not_found(format),
         (_, Err(Miss::Method(allow))) => method_not_allowed(format, allow),
         (_, Ok(endpoint)) => {
@@ -243,6 +205,56 @@ pub(crate) fn route(
     };
     response.quota = quota;
     response
+}
+
+/// No credentials, or wrong ones.
+fn unauthorized(format: Format) -> Response {
+    let response = match format {
+        // Some 401s of the real API are problem documents; the XML ones are envelopes.
+        Format::Json => Response::new(401, format, render::problem(401, "Unauthorized")),
+        Format::Xml => Response::new(
+            401,
+            format,
+            render::envelope(format, "Unauthorized: no valid API credentials", &[]),
+        ),
+    };
+    response.header("WWW-Authenticate", "Basic realm=\"impact.com\"")
+}
+
+/// The refusal of a call outside the credential's account or its token's scope, if it is one.
+fn forbidden(
+    credential: &Credential,
+    sid: &str,
+    rest: &[&str],
+    format: Format,
+) -> Option<Response> {
+    if sid != credential.sid {
+        return Some(Response::new(
+            403,
+            format,
+            render::envelope(
+                format,
+                "Access denied: the account in the path is not the authenticated account",
+                &[],
+            ),
+        ));
+    }
+    let scope = credential.scope.as_ref()?;
+    let endpoint = rest.first().copied().unwrap_or_default();
+    let allowed = scope
+        .iter()
+        .any(|allowed| allowed.eq_ignore_ascii_case(endpoint));
+    (!allowed).then(|| Response::new(403, format, render::token_forbidden(format, endpoint)))
+}
+
+/// The answer once the account's quota for the call's group is spent.
+fn too_many_requests(format: Format, limits: &Limits) -> Response {
+    let message = format!(
+        "Too many requests. You have exceeded the limit of {} requests for this endpoint.",
+        limits.limit
+    );
+    Response::new(429, format, render::envelope(format, &message, &[]))
+        .header("Retry-After", limits.reset_secs.to_string())
 }
 
 /// One authenticated call within its quota.
