@@ -46,66 +46,19 @@ async fn serve_requests(
             ReadOutcome::Request(request) => request,
             ReadOutcome::Closed => return Ok(()),
             ReadOutcome::Refused(status, why) => {
-                tracing::debug!(status, why, "refusing a request");
-                out.clear();
-                http::status_line(&mut out, false, status, http::reason(status));
-                http::header(&mut out, "Content-Type", "text/plain; charset=utf-8");
-                http::header_u64(&mut out, "Content-Length", why.len() as u64);
-                http::header(&mut out, "Connection", "close");
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(why.as_bytes());
-                stream.write_all(&out).await?;
-                return Ok(());
+                return refuse_unreadable(stream, &mut out, status, why).await;
             }
         };
-        shared.count_request();
-        let head_only = request.method == "HEAD";
-        let (auth, account) =
-            router::authenticate(&shared.accounts, request.authorization.as_deref());
-        let next = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
-            tracing::debug!(
-                method = %request.method,
-                target = %request.target,
-                status = fault.status,
-                misbehaviour = ?fault.misbehaviour,
-                "answering with a scripted fault"
-            );
-            if keep_headers {
-                shared.record(record(request_summary(&request), auth, fault.status, true));
-            }
-            serve_fault(
-                stream,
-                &mut out,
-                &fault,
-                request.keep_alive,
-                head_only,
-                shutdown,
-            )
-            .await?
-        } else {
-            let response = router::route(shared, &request, account);
-            tracing::debug!(
-                method = %request.method,
-                target = %request.target,
-                status = response.status,
-                "answered"
-            );
+        if request.target.starts_with("/_mock/") || request.target == "/_mock" {
             let keep_alive = request.keep_alive;
-            if keep_headers {
-                shared.record(record(
-                    request_summary(&request),
-                    auth,
-                    response.status,
-                    false,
-                ));
-            }
-            write_response(stream, &mut out, &response, keep_alive, head_only).await?;
+            crate::control::serve(stream, shared, &request, &mut out).await?;
             if keep_alive {
-                Next::KeepAlive
-            } else {
-                Next::Close
+                continue;
             }
-        };
+            let _ = stream.shutdown().await;
+            return Ok(());
+        }
+        let next = serve_api_request(stream, shared, &request, &mut out, shutdown).await?;
         match next {
             Next::KeepAlive => {}
             Next::Close => {
@@ -118,29 +71,111 @@ async fn serve_requests(
     }
 }
 
-fn request_summary(request: &Request) -> (String, String, Vec<(String, String)>, Vec<u8>) {
-    (
-        request.method.clone(),
-        request.target.clone(),
-        request.headers.clone(),
-        request.body.to_vec(),
-    )
+/// Answers one request of the emulated API: a scripted fault if one matches, else the router's
+/// answer; records it when the log is on.
+async fn serve_api_request(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    request: &Request,
+    out: &mut Vec<u8>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> io::Result<Next> {
+    shared.count_request();
+    let keep_headers = shared.log_capacity > 0;
+    let head_only = request.method == "HEAD";
+    let (auth, credential) = {
+        let credentials = shared.credentials();
+        let (auth, index) = router::authenticate(&credentials, request.authorization.as_deref());
+        (
+            auth,
+            index.and_then(|index| credentials.get(index).cloned()),
+        )
+    };
+    let account = credential.as_ref().map(|credential| credential.sid.clone());
+    let next = if let Some(fault) = shared.take_fault(&request.method, &request.target) {
+        tracing::debug!(
+            method = %request.method,
+            target = %request.target,
+            status = fault.status,
+            misbehaviour = ?fault.misbehaviour,
+            "answering with a scripted fault"
+        );
+        if keep_headers {
+            shared.record(record(
+                request,
+                auth,
+                (fault.status, true),
+                (shared, account),
+            ));
+        }
+        let format = router::Target::parse(request).format;
+        let answer = Answer {
+            keep_alive: request.keep_alive,
+            head_only,
+            format,
+        };
+        serve_fault(stream, out, &fault, answer, shutdown).await?
+    } else {
+        let response = router::route(shared, request, credential);
+        tracing::debug!(
+            method = %request.method,
+            target = %request.target,
+            status = response.status,
+            "answered"
+        );
+        let keep_alive = request.keep_alive;
+        if keep_headers {
+            shared.record(record(
+                request,
+                auth,
+                (response.status, false),
+                (shared, account),
+            ));
+        }
+        write_response(stream, out, &response, keep_alive, head_only).await?;
+        if keep_alive {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        }
+    };
+    Ok(next)
+}
+
+/// Answers a request that could not be read (too large, malformed) and closes.
+async fn refuse_unreadable(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    status: u16,
+    why: &str,
+) -> io::Result<()> {
+    tracing::debug!(status, why, "refusing a request");
+    out.clear();
+    http::status_line(out, false, status, http::reason(status));
+    http::header(out, "Content-Type", "text/plain; charset=utf-8");
+    http::header_u64(out, "Content-Length", why.len() as u64);
+    http::header(out, "Connection", "close");
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(why.as_bytes());
+    stream.write_all(out).await
 }
 
 fn record(
-    (method, target, headers, body): (String, String, Vec<(String, String)>, Vec<u8>),
+    request: &Request,
     auth: crate::AuthSeen,
-    status: u16,
-    scripted: bool,
+    (status, scripted): (u16, bool),
+    (shared, account): (&Shared, Option<String>),
 ) -> RecordedRequest {
     RecordedRequest {
-        method,
-        target,
-        headers,
+        method: request.method.clone(),
+        target: request.target.clone(),
+        headers: request.headers.clone(),
         auth,
-        body,
+        body: request.body.to_vec(),
         status,
         scripted,
+        at: shared.clock.now(),
+        account,
     }
 }
 
@@ -158,25 +193,11 @@ async fn write_response(
     http::header_u64(out, "Content-Length", response.body.len() as u64);
     match response.quota {
         QuotaDecision::Unlimited => {}
-        QuotaDecision::Allowed {
-            limit,
-            remaining,
-            reset_secs,
-        } => {
-            http::header_u64(out, "X-RateLimit-Limit", limit);
-            http::header_u64(out, "X-RateLimit-Remaining", remaining);
-            http::header_u64(out, "X-RateLimit-Reset", reset_secs);
-        }
-        QuotaDecision::Exhausted { limit, reset_secs } => {
-            http::header_u64(out, "X-RateLimit-Limit", limit);
-            http::header_u64(out, "X-RateLimit-Remaining", 0);
-            http::header_u64(out, "X-RateLimit-Reset", reset_secs);
+        QuotaDecision::Allowed(limits) | QuotaDecision::Exhausted(limits) => {
+            limits.headers(|name, value| http::header_u64(out, name, value));
         }
     }
-    if let Some(allow) = response.allow {
-        http::header(out, "Allow", allow);
-    }
-    if let Some((name, value)) = &response.extra {
+    for (name, value) in &response.headers {
         http::header(out, name, value);
     }
     if !keep_alive {
@@ -212,8 +233,23 @@ impl Source {
     }
 }
 
-fn source(body: &FaultBody) -> (Source, Option<&'static str>) {
-    match body {
+/// How the request asked to be answered.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    keep_alive: bool,
+    head_only: bool,
+    format: render::Format,
+}
+
+fn source(fault: &Fault, format: render::Format) -> (Source, Option<&'static str>) {
+    match &fault.body {
+        FaultBody::Shaped { shape, message } => {
+            let message = message
+                .as_deref()
+                .unwrap_or_else(|| http::reason(fault.status));
+            let (body, content_type) = render::shaped(*shape, fault.status, message, format);
+            (Source::Bytes(body.into()), Some(content_type))
+        }
         FaultBody::Empty => (Source::Bytes(Bytes::new()), None),
         FaultBody::Raw(bytes) => (Source::Bytes(bytes.clone()), None),
         FaultBody::Json(decoded) => (
@@ -244,10 +280,14 @@ async fn serve_fault(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
     fault: &Fault,
-    keep_alive: bool,
-    head_only: bool,
+    answer: Answer,
     shutdown: &mut watch::Receiver<bool>,
 ) -> io::Result<Next> {
+    let Answer {
+        keep_alive,
+        head_only,
+        format,
+    } = answer;
     if !fault.delay.is_zero() && !sleep_unless_shutdown(fault.delay, shutdown).await {
         return Ok(Next::Close);
     }
@@ -260,8 +300,44 @@ async fn serve_fault(
         Misbehaviour::CloseBeforeHeaders => return Ok(Next::Close),
         _ => {}
     }
-    let (body, default_type) = source(&fault.body);
-    let body_len = body.len();
+    let (body, default_type) = source(fault, format);
+    write_fault_head(out, fault, default_type, body.len(), keep_alive);
+    let well_formed = fault.misbehaviour == Misbehaviour::None && !fault.http10;
+    if fault.misbehaviour == Misbehaviour::EndlessHeaders {
+        stream.write_all(out).await?;
+        wait_for_peer_close(stream, shutdown).await;
+        return Ok(Next::Close);
+    }
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(out).await?;
+    let reusable = if keep_alive && well_formed {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    };
+    if head_only {
+        return Ok(reusable);
+    }
+    let trickle = fault.trickle;
+    let sent = tokio::select! {
+        sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
+        _ = shutdown.changed() => Next::Close,
+    };
+    Ok(if sent == Next::KeepAlive {
+        reusable
+    } else {
+        sent
+    })
+}
+
+/// The status line and headers of a scripted fault, with the length it asks for.
+fn write_fault_head(
+    out: &mut Vec<u8>,
+    fault: &Fault,
+    default_type: Option<&str>,
+    body_len: u64,
+    keep_alive: bool,
+) {
     out.clear();
     let reason = fault
         .reason
@@ -290,35 +366,9 @@ async fn serve_fault(
         _ if fault.http10 => {}
         _ => http::header_u64(out, "Content-Length", body_len),
     }
-    let well_formed = fault.misbehaviour == Misbehaviour::None && !fault.http10;
     if !keep_alive || fault.http10 {
         http::header(out, "Connection", "close");
     }
-    if fault.misbehaviour == Misbehaviour::EndlessHeaders {
-        stream.write_all(out).await?;
-        wait_for_peer_close(stream, shutdown).await;
-        return Ok(Next::Close);
-    }
-    out.extend_from_slice(b"\r\n");
-    stream.write_all(out).await?;
-    let reusable = if keep_alive && well_formed {
-        Next::KeepAlive
-    } else {
-        Next::Close
-    };
-    if head_only {
-        return Ok(reusable);
-    }
-    let trickle = fault.trickle;
-    let sent = tokio::select! {
-        sent = send_body(stream, &body, fault.misbehaviour, trickle) => sent?,
-        _ = shutdown.changed() => Next::Close,
-    };
-    Ok(if sent == Next::KeepAlive {
-        reusable
-    } else {
-        sent
-    })
 }
 
 /// Writes the body as the misbehaviour says; `KeepAlive` when the framing allows reuse.
@@ -330,10 +380,13 @@ async fn send_body(
 ) -> io::Result<Next> {
     match misbehaviour {
         Misbehaviour::ResetAfterBodyBytes(limit) => {
-            write_range(stream, body, 0, limit.min(body.len()), trickle).await?;
+            reset_after(stream, body, limit.min(body.len()), trickle).await
+        }
+        Misbehaviour::ResetMidBody => reset_after(stream, body, body.len() / 2, trickle).await,
+        Misbehaviour::Truncate => {
+            write_range(stream, body, 0, body.len() / 2, trickle).await?;
             stream.flush().await?;
-            stream.set_zero_linger()?;
-            Ok(Next::Reset)
+            Ok(Next::Close)
         }
         Misbehaviour::BrokenChunked => {
             let half = body.len() / 2;
@@ -349,6 +402,19 @@ async fn send_body(
             Ok(Next::KeepAlive)
         }
     }
+}
+
+/// Sends the first `bytes` of the body, then resets the connection.
+async fn reset_after(
+    stream: &mut TcpStream,
+    body: &Source,
+    bytes: u64,
+    trickle: Option<(usize, Duration)>,
+) -> io::Result<Next> {
+    write_range(stream, body, 0, bytes, trickle).await?;
+    stream.flush().await?;
+    stream.set_zero_linger()?;
+    Ok(Next::Reset)
 }
 
 /// Writes bytes `from..to` of the body, `chunk` bytes at a time when trickling.

@@ -25,6 +25,8 @@ pub(crate) struct Request {
     pub(crate) keep_alive: bool,
     pub(crate) authorization: Option<String>,
     pub(crate) accept: Option<String>,
+    /// `IR-Version`, which pins the API version of a request.
+    pub(crate) ir_version: Option<String>,
     /// Every header, kept only when the request log is on (Authorization values redacted).
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Bytes,
@@ -113,6 +115,7 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Parsed>, Refusal>
         keep_alive: !http10,
         authorization: None,
         accept: None,
+        ir_version: None,
         headers: Vec::new(),
         body: Bytes::new(),
     };
@@ -140,6 +143,8 @@ fn parse_head(buf: &[u8], keep_headers: bool) -> Result<Option<Parsed>, Refusal>
             request.authorization = Some(value.clone().into_owned());
         } else if name.eq_ignore_ascii_case("accept") {
             request.accept = Some(value.clone().into_owned());
+        } else if name.eq_ignore_ascii_case("ir-version") {
+            request.ir_version = Some(value.clone().into_owned());
         }
         if keep_headers {
             // The log must never hold a credential, so the value is replaced here, before it
@@ -189,6 +194,8 @@ pub(crate) fn reason(status: u16) -> &'static str {
         .ok()
         .and_then(|code| code.reason())
         .unwrap_or(match status {
+            302 => "Found",
+            303 => "See Other",
             411 => "Length Required",
             413 => "Content Too Large",
             431 => "Request Header Fields Too Large",

@@ -5,27 +5,29 @@
 //! misbehave at the byte level as well as answer correctly.
 //!
 //! # The emulated API
+//! The Partner API (`/Mediapartners/{SID}`, v16) and the Brand API (`/Advertisers/{SID}`,
+//! v14; `/Agencies/{SID}` gets the Brand view) of a generated account that lives in time:
+//! every resource the public connectors read, with every attribute the reference documents,
+//! its filters under their current and older names, its documented rules and refusals, page
+//! sizes, order and rate-limit group (`README.md` lists them, and where each attribute list
+//! comes from). A resource is one row of a table; items are made from the seed and their
+//! number, never all held in memory, so a world of a million actions starts at once.
 //! - HTTP Basic authentication: username the Account SID, password the auth token. Missing or
 //!   wrong credentials answer `401` (a problem document in JSON, an envelope in XML).
 //!   [`DEMO_ACCOUNT_SID`] and [`DEMO_AUTH_TOKEN`] always work; add accounts with
-//!   [`MockServerBuilder::account`].
-//! - Account roots `/Mediapartners/{SID}`, `/Advertisers/{SID}` and `/Agencies/{SID}`; another
-//!   account's SID answers `403` (envelope); `/Reports/...` answers `403` in the Spring style.
-//! - `GET /Campaigns`, `/Ads`, `/Actions`: deterministic items, paginated with
-//!   `?Page=N&PageSize=M` (JSON with `@page`, `@nextpageuri`, ... keys; XML with attributes on
-//!   the list element), next-page URIs host-relative; the last page has an empty
-//!   `@nextpageuri`. `GET /Campaigns/{id}` (and `/Ads/{id}`, `/Actions/{id}`) gives one item
-//!   or `404`.
-//! - `POST /Conversions` (queued: `{"Status":"QUEUED","QueuedUri":..}`) and `POST /Actions`
-//!   (`{"Status":"OK","Uri":..}`) take form fields `CampaignId`, `ActionTrackerId` (numeric)
-//!   and `OrderId`; a missing or bad field answers `400` with `Errors`. `DELETE /Ads/{id}`
-//!   answers `{"Status":"DELETED"}`.
-//! - Unknown paths answer `404`, a method a resource lacks `405` with `Allow`.
+//!   [`MockServerBuilder::account`]; scoped tokens answer `403` for endpoints they lack.
 //! - XML unless `Accept` asks for JSON or the path ends in `.json`.
-//! - A per-account [`Quota`] (1,000 calls per hour by default) with `X-RateLimit-Limit`,
-//!   `-Remaining` and `-Reset` (a delay in seconds) on every authenticated answer, and `429`
-//!   with `Retry-After` once it is used up. [`MockServer::advance_clock`] and
-//!   [`MockServer::reset_quota`] move time without sleeping.
+//! - The world's clock ([`ClockMode`], [`MockServer::advance_clock`]): actions are created,
+//!   adjusted, reversed, approved at their locking date and cleared as it moves, always the same
+//!   way for the same seed; writes (`POST /Conversions`, `POST /Actions`, Brand `PUT`/`DELETE
+//!   /Actions`, `POST /ActionInquiries`, deletions) change the world; export jobs run.
+//! - Rate limits per account and endpoint group ([`Quota`]), with the API's header families and
+//!   `429` with `Retry-After`.
+//! - [`MockServer::builder`] serves a small fixed world for tests by default;
+//!   [`MockServerBuilder::config`] takes a [`MockConfig`], everything `impact mock`'s flags set.
+//! - The control interface under `/_mock/` does over HTTP what the Rust API does: faults, the
+//!   clock, the request log, quota counters, scoped tokens, and the ground truth of every
+//!   resource as a stream of JSON lines.
 //!
 //! # Scripted faults
 //! [`MockServer::push_fault`] answers the next N requests matching a [`RequestMatch`] with a
@@ -70,23 +72,40 @@
 //! The server never prints to stdout; it reports through `tracing`, and never logs a
 //! credential.
 
+mod attrs;
 mod clock;
+mod config;
 mod connection;
-mod data;
+mod control;
+mod exports;
 mod fault;
 mod http;
+mod jobs;
+mod listing;
+mod query;
 mod quota;
 mod render;
+mod resource;
+mod resources;
+mod rng;
 mod router;
 mod server;
+mod table;
+mod time;
+mod world;
+mod writes;
 
 use std::fmt;
 
-pub use data::Resource;
-pub use fault::{Fault, FaultBody, Misbehaviour, RequestMatch};
+pub use clock::ClockMode;
+pub use config::{ConfigError, ConfigErrorKind, MockConfig, Rules, parse_now};
+pub use fault::{Fault, FaultBody, FaultShape, FaultSpec, Misbehaviour, RequestMatch};
 pub use impact_errors::DecodedBody;
 pub use quota::Quota;
+pub use resource::Resource;
 pub use server::{MockServer, MockServerBuilder};
+pub use time::{TimeError, Timestamp};
+pub use world::Scale;
 
 /// The Account SID of the demo account every mock serves: `IR` and 32 characters.
 pub const DEMO_ACCOUNT_SID: &str = "IRmockDemoAccount00000000000000001";
@@ -199,6 +218,10 @@ pub struct RecordedRequest {
     pub status: u16,
     /// Whether a scripted fault answered instead of the emulated API.
     pub scripted: bool,
+    /// The world's clock when the request arrived.
+    pub at: Timestamp,
+    /// The account whose credentials the request carried, if they were valid.
+    pub account: Option<String>,
 }
 
 impl RecordedRequest {

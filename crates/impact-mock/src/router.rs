@@ -1,45 +1,78 @@
-//! The emulated API: authentication, account roots, resources, writes and their errors.
+//! The emulated API: authentication, account roots, scoped tokens, quotas, and the way from
+//! a path to the table row, export job or write that answers it.
 
-use std::sync::atomic::Ordering;
-
-use crate::data::Resource;
+use crate::attrs::Cx;
 use crate::http::Request;
-use crate::quota::QuotaDecision;
+use crate::listing::{ListRequest, Listed, find_item};
+use crate::query::Query;
+use crate::quota::{Limits, QuotaDecision};
 use crate::render::{self, Format};
-use crate::server::Shared;
-use crate::{Account, AuthSeen};
-
-/// The largest `PageSize` accepted, as on the real API.
-const MAX_PAGE_SIZE: u64 = 20_000;
+use crate::resources::TABLE;
+use crate::server::{Credential, Shared};
+use crate::table::{Api, Data, Group, Row};
+use crate::world::World;
+use crate::{AuthSeen, Rules};
 
 /// A response the router built, before the connection writes it.
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
-    pub(crate) allow: Option<&'static str>,
-    pub(crate) extra: Option<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) quota: QuotaDecision,
     pub(crate) body: Vec<u8>,
 }
 
 impl Response {
-    fn new(status: u16, format: Format, body: Vec<u8>) -> Response {
+    pub(crate) fn new(status: u16, format: Format, body: Vec<u8>) -> Response {
+        Response::typed(status, format.content_type(), body)
+    }
+
+    pub(crate) fn typed(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
             status,
-            content_type: format.content_type(),
-            allow: None,
-            extra: None,
+            content_type,
+            headers: Vec::new(),
             quota: QuotaDecision::Unlimited,
             body,
         }
     }
+
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
 }
 
-/// Checks HTTP Basic credentials against the accounts: what was presented, and whose
-/// account it opens.
+/// What a request asked for, once its path is read.
+pub(crate) struct Target<'a> {
+    /// The path without a format suffix.
+    pub(crate) path: &'a str,
+    /// The path as sent (page links repeat it, suffix included).
+    pub(crate) link_path: &'a str,
+    pub(crate) query: Query,
+    pub(crate) format: Format,
+}
+
+impl<'a> Target<'a> {
+    pub(crate) fn parse(request: &'a Request) -> Target<'a> {
+        let (link_path, query) = match request.target.split_once('?') {
+            Some((path, query)) => (path, query),
+            None => (request.target.as_str(), ""),
+        };
+        let (path, suffix) = strip_format_suffix(link_path);
+        Target {
+            path,
+            link_path,
+            query: Query::parse(query),
+            format: suffix.unwrap_or_else(|| Format::from_accept(request.accept.as_deref())),
+        }
+    }
+}
+
+/// Checks HTTP Basic credentials: what was presented, and which credential it matches.
 pub(crate) fn authenticate(
-    accounts: &[Account],
+    credentials: &[std::sync::Arc<Credential>],
     authorization: Option<&str>,
 ) -> (AuthSeen, Option<usize>) {
     let Some(value) = authorization else {
@@ -60,85 +93,143 @@ pub(crate) fn authenticate(
     let Some((username, password)) = decoded.split_once(':') else {
         return (AuthSeen::Malformed, None);
     };
-    let account = accounts
+    let credential = credentials
         .iter()
-        .position(|account| account.sid == username && account.token == password);
+        .position(|credential| credential.sid == username && credential.token == password);
     let seen = AuthSeen::Basic {
         username: username.to_owned(),
-        password_matched: account.is_some(),
+        password_matched: credential.is_some(),
     };
-    (seen, account)
+    (seen, credential)
 }
 
-/// Answers a request the script left alone.
-pub(crate) fn route(shared: &Shared, request: &Request, account: Option<usize>) -> Response {
-    let (path, query) = match request.target.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (request.target.as_str(), ""),
-    };
-    // Page links repeat the path as requested, suffix included, so that following them keeps
-    // the format a `.json` suffix chose.
-    let link_path = path;
-    let (path, suffix_format) = strip_format_suffix(path);
-    let format = suffix_format.unwrap_or_else(|| Format::from_accept(request.accept.as_deref()));
+/// What a path names under an account root.
+enum Endpoint {
+    /// A row's list, item, or single object.
+    Row {
+        row: usize,
+        captures: Vec<(&'static str, String)>,
+        id: Option<String>,
+    },
+    /// A deletion of a row's item.
+    Delete {
+        row: usize,
+        id: String,
+    },
+    RunReport(String),
+    ReportExport(String),
+    ClickExport(Option<String>),
+    JobDownload(String),
+    JobReplay(String),
+    Write(crate::writes::Write),
+}
 
-    let Some(account_index) = account else {
-        let mut response = match format {
-            // Some 401s of the real API are problem documents; the XML ones are envelopes.
-            Format::Json => Response::new(401, format, render::problem(401, "Unauthorized")),
-            Format::Xml => Response::new(
-                401,
-                format,
-                render::envelope(format, "Unauthorized: no valid API credentials", &[]),
-            ),
-        };
-        response.extra = Some(("WWW-Authenticate", "Basic realm=\"impact.com\"".to_owned()));
-        return response;
-    };
-    let Some(account) = shared.accounts.get(account_index) else {
-        return Response::new(500, format, render::envelope(format, "account lost", &[]));
-    };
+/// Why a path is not served.
+enum Miss {
+    NotFound,
+    Method(&'static str),
+}
 
-    let quota = shared.quota.take(account_index, shared.clock.now());
-    let mut response = match quota {
-        QuotaDecision::Exhausted { reset_secs, .. } => {
-            let mut response = Response::new(
-                429,
-                format,
-                render::envelope(
-                    format,
-                    "Too many requests: the hourly limit is exhausted",
-                    &[],
-                ),
-            );
-            response.extra = Some(("Retry-After", reset_secs.to_string()));
-            response
+/// The rows that may be deleted item by item (Brand OAS: deals, promo codes, contacts,
+/// notes, groups, exception-list items, catalog items; `/Ads/{Id}` as the mock always did).
+const DELETABLE: &[crate::Resource] = &[
+    crate::Resource::Ads,
+    crate::Resource::Deals,
+    crate::Resource::PromoCodes,
+    crate::Resource::Contacts,
+    crate::Resource::Notes,
+    crate::Resource::MediaPartnerGroups,
+    crate::Resource::ExceptionListItems,
+    crate::Resource::CatalogItems,
+];
+
+/// Answers an API request the script left alone.
+pub(crate) fn route(
+    shared: &Shared,
+    request: &Request,
+    credential: Option<std::sync::Arc<Credential>>,
+) -> Response {
+    let target = Target::parse(request);
+    let format = target.format;
+    let Some(credential) = credential else {
+        return unauthorized(format);
+    };
+    let mut segments = target.path.split('/').skip(1);
+    let root = segments.next().unwrap_or_default();
+    let Some(api) = Api::of_root(root) else {
+        return not_found(format);
+    };
+    let Some(sid) = segments.next().filter(|sid| !sid.is_empty()) else {
+        return not_found(format);
+    };
+    let rest: Vec<&str> = segments.collect();
+    if let Some(refusal) = forbidden(&credential, sid, &rest, format) {
+        return refusal;
+    }
+    let method = match request.method.as_str() {
+        "HEAD" => "GET",
+        method => method,
+    };
+    let (world_index, world) = match shared.worlds.get(credential.world) {
+        Some((_, world)) => (credential.world, world),
+        None => return Response::new(500, format, render::envelope(format, "account lost", &[])),
+    };
+    let resolved = resolve(api, &rest, method, shared.rules);
+    // Every authenticated call counts, refused ones too; those in the default group.
+    let group = resolved
+        .as_ref()
+        .map_or(Group::Other, |endpoint| group_of(endpoint, api, world));
+    let quota = shared
+        .quota
+        .take(world_index, api, group, shared.clock.elapsed());
+    let mut response = match (quota, resolved) {
+        (QuotaDecision::Exhausted(limits), _) => too_many_requests(format, &limits),
+        (_, Err(Miss::NotFound)) => not_found(format),
+        (_, Err(Miss::Method(allow))) => method_not_allowed(format, allow),
+        (_, Ok(endpoint)) => {
+            let root = format!("/{root}/{sid}");
+            let cx = Cx {
+                world,
+                api,
+                root: &root,
+                now: shared.clock.now(),
+            };
+            let call = Call {
+                shared,
+                request,
+                target: &target,
+                cx,
+            };
+            call.answer(endpoint)
         }
-        _ => dispatch(shared, request, account, (path, link_path), query, format),
     };
     response.quota = quota;
     response
 }
 
-/// Routes an authenticated request within its quota.
-fn dispatch(
-    shared: &Shared,
-    request: &Request,
-    account: &Account,
-    (path, link_path): (&str, &str),
-    query: &str,
-    format: Format,
-) -> Response {
-    let mut segments = path.split('/').skip(1);
-    let root = segments.next().unwrap_or_default();
-    if !matches!(root, "Mediapartners" | "Advertisers" | "Agencies") {
-        return not_found(format);
-    }
-    let Some(sid) = segments.next().filter(|sid| !sid.is_empty()) else {
-        return not_found(format);
+/// No credentials, or wrong ones.
+fn unauthorized(format: Format) -> Response {
+    let response = match format {
+        // Some 401s of the real API are problem documents; the XML ones are envelopes.
+        Format::Json => Response::new(401, format, render::problem(401, "Unauthorized")),
+        Format::Xml => Response::new(
+            401,
+            format,
+            render::envelope(format, "Unauthorized: no valid API credentials", &[]),
+        ),
     };
-    if sid != account.sid {
-        return Response::new(
+    response.header("WWW-Authenticate", "Basic realm=\"impact.com\"")
+}
+
+/// The refusal of a call outside the credential's account or its token's scope, if it is one.
+fn forbidden(
+    credential: &Credential,
+    sid: &str,
+    rest: &[&str],
+    format: Format,
+) -> Option<Response> {
+    if sid != credential.sid {
+        return Some(Response::new(
             403,
             format,
             render::envelope(
@@ -146,53 +237,256 @@ fn dispatch(
                 "Access denied: the account in the path is not the authenticated account",
                 &[],
             ),
-        );
+        ));
     }
-    let rest: Vec<&str> = segments.collect();
-    let method = match request.method.as_str() {
-        "HEAD" => "GET",
-        method => method,
-    };
-    match rest.as_slice() {
-        ["Reports", ..] => Response::new(
-            403,
-            // The Spring gateway in front of reports answers JSON whatever was asked.
-            Format::Json,
-            render::spring("Forbidden", "This endpoint is not enabled for this token"),
-        ),
-        ["Conversions"] => match method {
-            "POST" => write(shared, request, format, root, sid, true),
-            _ => method_not_allowed(format, "POST"),
-        },
-        [list] => match (Resource::from_segment(list), method) {
-            (Some(resource), "GET") => list_page(shared, resource, format, link_path, query),
-            (Some(Resource::Actions), "POST") => write(shared, request, format, root, sid, false),
-            (Some(Resource::Actions), _) => method_not_allowed(format, "GET, POST"),
-            (Some(_), _) => method_not_allowed(format, "GET"),
-            (None, _) => not_found(format),
-        },
-        [list, id] => match (Resource::from_segment(list), method) {
-            (Some(resource), "GET") => match shared.data.find(resource, id) {
-                Some(item) => Response::new(200, format, render::item(format, resource, item)),
-                None => not_found(format),
-            },
-            (Some(Resource::Ads), "DELETE") => match shared.data.find(Resource::Ads, id) {
-                Some(_) => Response::new(
+    let scope = credential.scope.as_ref()?;
+    let endpoint = rest.first().copied().unwrap_or_default();
+    let allowed = scope
+        .iter()
+        .any(|allowed| allowed.eq_ignore_ascii_case(endpoint));
+    (!allowed).then(|| Response::new(403, format, render::token_forbidden(format, endpoint)))
+}
+
+/// The answer once the account's quota for the call's group is spent.
+fn too_many_requests(format: Format, limits: &Limits) -> Response {
+    let message = format!(
+        "Too many requests. You have exceeded the limit of {} requests for this endpoint.",
+        limits.limit
+    );
+    Response::new(429, format, render::envelope(format, &message, &[]))
+        .header("Retry-After", limits.reset_secs.to_string())
+}
+
+/// One authenticated call within its quota.
+pub(crate) struct Call<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) request: &'a Request,
+    pub(crate) target: &'a Target<'a>,
+    pub(crate) cx: Cx<'a>,
+}
+
+impl Call<'_> {
+    fn answer(&self, endpoint: Endpoint) -> Response {
+        let format = self.target.format;
+        match endpoint {
+            Endpoint::Row { row, captures, id } => self.row(row, &captures, id.as_deref()),
+            Endpoint::Delete { row, id } => {
+                let Some(table_row) = TABLE.get(row) else {
+                    return not_found(format);
+                };
+                if find_item(self.cx, table_row, row, &[], &id).is_none() {
+                    return not_found(format);
+                }
+                self.cx.world.overlay_mut().delete(table_row.resource, &id);
+                Response::new(
                     200,
                     format,
                     render::write_result(format, "DELETED", None, None),
-                ),
+                )
+            }
+            Endpoint::RunReport(id) => crate::exports::run_report(self, &id),
+            Endpoint::ReportExport(id) => crate::exports::report_export(self, &id),
+            Endpoint::ClickExport(program) => crate::exports::click_export(self, program),
+            Endpoint::JobDownload(id) => crate::exports::download(self, &id),
+            Endpoint::JobReplay(id) => crate::exports::replay(self, &id),
+            Endpoint::Write(write) => crate::writes::answer(self, write),
+        }
+    }
+
+    fn row(&self, index: usize, captures: &[(&'static str, String)], id: Option<&str>) -> Response {
+        let format = self.target.format;
+        let Some(row) = TABLE.get(index).copied() else {
+            return not_found(format);
+        };
+        if let Data::Single(make) = row.data {
+            return match make(&self.cx, captures) {
+                Some(object) => Response::new(200, format, render::object(format, &object)),
                 None => not_found(format),
-            },
-            (Some(Resource::Ads), _) => method_not_allowed(format, "GET, DELETE"),
-            (Some(_), _) => method_not_allowed(format, "GET"),
-            (None, _) => not_found(format),
-        },
-        _ => not_found(format),
+            };
+        }
+        if let Some(id) = id {
+            return match find_item(self.cx, row, index, captures, id) {
+                Some(item) => Response::new(200, format, render::object(format, &item)),
+                None => not_found(format),
+            };
+        }
+        let list = ListRequest {
+            row,
+            row_index: index,
+            cx: self.cx,
+            query: &self.target.query,
+            captures,
+            link_path: self.target.link_path,
+            rules: self.shared.rules,
+            default_page_size: self.shared.page_size,
+        };
+        match list.run() {
+            Listed::Page { meta, items } => Response::new(
+                200,
+                format,
+                render::page(format, list_key(row, self.request), &meta, items.as_slice()),
+            ),
+            Listed::Refused(refusal) => Response::new(
+                400,
+                format,
+                render::envelope(
+                    format,
+                    &refusal.message,
+                    &[(refusal.field, &refusal.detail)],
+                ),
+            ),
+            Listed::NoParent => not_found(format),
+        }
     }
 }
 
-fn not_found(format: Format) -> Response {
+/// The list key and item element a row is served under. Brand MediaPartners are listed
+/// under `MediaPartners` (what tap-impact reads) unless the request pins `IR-Version: 14` or
+/// later, which lists them under `Partners` as the v14 reference does (`resources.md` §3.7).
+fn list_key(row: &Row, request: &Request) -> (&'static str, &'static str) {
+    if row.resource == crate::Resource::MediaPartners {
+        let pinned = request
+            .ir_version
+            .as_deref()
+            .and_then(|version| version.trim().parse::<u32>().ok());
+        if pinned.is_some_and(|version| version >= 14) {
+            return ("Partners", "Partner");
+        }
+    }
+    (row.list_key, row.item_element)
+}
+
+fn resolve(api: Api, rest: &[&str], method: &str, rules: Rules) -> Result<Endpoint, Miss> {
+    use crate::writes::Write;
+    let only = |allowed: &'static str, endpoint: Endpoint| {
+        if allowed.split(", ").any(|m| m == method) {
+            Ok(endpoint)
+        } else {
+            Err(Miss::Method(allowed))
+        }
+    };
+    match (rest, method) {
+        (["Conversions"], _) => return only("POST", Endpoint::Write(Write::Conversion)),
+        (["Actions"], "POST") => return Ok(Endpoint::Write(Write::CreateAction)),
+        (["Actions"], "PUT") if api == Api::Brand => {
+            return Ok(Endpoint::Write(Write::ModifyAction));
+        }
+        (["Actions"], "DELETE") if api == Api::Brand => {
+            return Ok(Endpoint::Write(Write::ReverseAction));
+        }
+        (["Actions"], "GET") => {}
+        (["Actions"], _) => {
+            return Err(Miss::Method(match api {
+                Api::Partner => "GET, POST",
+                Api::Brand => "GET, POST, PUT, DELETE",
+            }));
+        }
+        (["ActionInquiries"], "POST") if api == Api::Partner => {
+            return Ok(Endpoint::Write(Write::CreateInquiry));
+        }
+        (["Reports", id], _) => return only("GET", Endpoint::RunReport((*id).to_owned())),
+        (["ReportExport", id], _) => return only("GET", Endpoint::ReportExport((*id).to_owned())),
+        (["ClickExport"], _) if api == Api::Partner => {
+            return only("GET", Endpoint::ClickExport(None));
+        }
+        (["Programs", program, "ClickExport"], _) if api == Api::Brand => {
+            return only("GET", Endpoint::ClickExport(Some((*program).to_owned())));
+        }
+        (["Jobs", id, "Download"], _) => {
+            return only("GET", Endpoint::JobDownload((*id).to_owned()));
+        }
+        (["Jobs", id, "Replay"], _) => return only("PUT", Endpoint::JobReplay((*id).to_owned())),
+        _ => {}
+    }
+    let (index, row, captures, id) = match_row(api, rest).ok_or(Miss::NotFound)?;
+    if row.resource == crate::Resource::Clicks && id.is_none() && rules == Rules::Documented {
+        // The Partner `/Clicks` list is gone from v16; legacy rules serve it (tap-impactradius).
+        return Err(Miss::NotFound);
+    }
+    match (method, id) {
+        ("GET", id) => Ok(Endpoint::Row {
+            row: index,
+            captures,
+            id,
+        }),
+        ("DELETE", Some(id)) if DELETABLE.contains(&row.resource) => {
+            Ok(Endpoint::Delete { row: index, id })
+        }
+        (_, Some(_)) if DELETABLE.contains(&row.resource) => Err(Miss::Method("GET, DELETE")),
+        _ => Err(Miss::Method("GET")),
+    }
+}
+
+type Matched = (
+    usize,
+    &'static Row,
+    Vec<(&'static str, String)>,
+    Option<String>,
+);
+
+/// The row whose path (or item path) the segments match; literal segments beat captures.
+fn match_row(api: Api, rest: &[&str]) -> Option<Matched> {
+    let mut best: Option<(usize, Matched)> = None;
+    for (index, row) in TABLE.iter().copied().enumerate() {
+        if row.api != api {
+            continue;
+        }
+        let parts = row.path.split('/').count();
+        let as_list = row.list && rest.len() == parts;
+        let as_item = row.item && rest.len() == parts + 1;
+        if !as_list && !as_item {
+            continue;
+        }
+        let mut captures = Vec::new();
+        let mut literals = 0;
+        let fits = row.path.split('/').zip(rest).all(|(part, segment)| {
+            match part
+                .strip_prefix('{')
+                .and_then(|part| part.strip_suffix('}'))
+            {
+                Some(name) if !segment.is_empty() => {
+                    captures.push((name, (*segment).to_owned()));
+                    true
+                }
+                Some(_) => false,
+                None => {
+                    literals += 1;
+                    part == *segment
+                }
+            }
+        });
+        if !fits {
+            continue;
+        }
+        let id = as_item
+            .then(|| rest.last().map(|id| (*id).to_owned()))
+            .flatten()
+            .filter(|id| !id.is_empty());
+        if as_item && id.is_none() {
+            continue;
+        }
+        let score = literals * 2 + usize::from(as_list);
+        if best.as_ref().is_none_or(|(best, _)| score > *best) {
+            best = Some((score, (index, row, captures, id)));
+        }
+    }
+    best.map(|(_, matched)| matched)
+}
+
+fn group_of(endpoint: &Endpoint, api: Api, world: &World) -> Group {
+    match endpoint {
+        Endpoint::Row { row, .. } | Endpoint::Delete { row, .. } => {
+            TABLE.get(*row).map_or(Group::Other, |row| row.group)
+        }
+        Endpoint::RunReport(id) => crate::exports::report_group(api, id, world),
+        Endpoint::ReportExport(_) => Group::ReportExport,
+        Endpoint::ClickExport(_) => Group::ClickExport,
+        Endpoint::Write(crate::writes::Write::Conversion) if api == Api::Brand => Group::Unlimited,
+        _ => Group::Other,
+    }
+}
+
+pub(crate) fn not_found(format: Format) -> Response {
     Response::new(
         404,
         format,
@@ -201,126 +495,12 @@ fn not_found(format: Format) -> Response {
 }
 
 fn method_not_allowed(format: Format, allow: &'static str) -> Response {
-    let mut response = Response::new(
+    Response::new(
         405,
         format,
         render::envelope(format, "Method not allowed on this resource", &[]),
-    );
-    response.allow = Some(allow);
-    response
-}
-
-/// One page of a list, with host-relative page links as the real API sends them.
-fn list_page(
-    shared: &Shared,
-    resource: Resource,
-    format: Format,
-    path: &str,
-    query: &str,
-) -> Response {
-    let mut page = 1u64;
-    let mut page_size = shared.page_size;
-    for (key, value) in form_pairs(query) {
-        let parsed = value.trim().parse::<u64>().ok();
-        if key.eq_ignore_ascii_case("Page") {
-            match parsed.filter(|&n| n >= 1) {
-                Some(n) => page = n,
-                None => return invalid_parameter(format, "Page", "Must be a positive integer"),
-            }
-        } else if key.eq_ignore_ascii_case("PageSize") {
-            match parsed.filter(|&n| (1..=MAX_PAGE_SIZE).contains(&n)) {
-                Some(n) => page_size = n,
-                None => {
-                    return invalid_parameter(
-                        format,
-                        "PageSize",
-                        "Must be an integer from 1 to 20000",
-                    );
-                }
-            }
-        }
-    }
-    let items = shared.data.list(resource);
-    let total = items.len() as u64;
-    let num_pages = total.div_ceil(page_size).max(1);
-    let start = (page - 1).saturating_mul(page_size).min(total);
-    let end = start.saturating_add(page_size).min(total);
-    // Bounds are within the list by construction (both are clamped to its length).
-    let slice = items
-        .get(usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(0))
-        .unwrap_or_default();
-    let link = |n: u64| format!("{path}?PageSize={page_size}&Page={n}");
-    let meta = impact_codec::PageMeta {
-        page: Some(page),
-        num_pages: Some(num_pages),
-        page_size: Some(page_size),
-        total: Some(total),
-        start: Some(start),
-        end: Some(end.saturating_sub(1).max(start)),
-        uri: Some(link(page)),
-        first_page_uri: Some(link(1)),
-        previous_page_uri: Some(if page > 1 {
-            link((page - 1).min(num_pages))
-        } else {
-            String::new()
-        }),
-        next_page_uri: Some(if page < num_pages {
-            link(page + 1)
-        } else {
-            String::new()
-        }),
-        last_page_uri: Some(link(num_pages)),
-    };
-    Response::new(200, format, render::page(format, resource, &meta, slice))
-}
-
-fn invalid_parameter(format: Format, field: &str, message: &str) -> Response {
-    Response::new(
-        400,
-        format,
-        render::envelope(format, "Validation Failed", &[(field, message)]),
     )
-}
-
-/// `POST /Conversions` (queued) or `POST /Actions` (created at once).
-fn write(
-    shared: &Shared,
-    request: &Request,
-    format: Format,
-    root: &str,
-    sid: &str,
-    queued: bool,
-) -> Response {
-    let fields = form_pairs_owned(&request.body);
-    let mut problems: Vec<(&str, &str)> = Vec::new();
-    for required in ["CampaignId", "ActionTrackerId", "OrderId"] {
-        match fields.iter().find(|(key, _)| key == required) {
-            None => problems.push((required, "Required")),
-            Some((_, value)) if value.trim().is_empty() => problems.push((required, "Required")),
-            Some((key, value))
-                if key != "OrderId" && !value.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                problems.push((required, "Not a numeric value"));
-            }
-            Some(_) => {}
-        }
-    }
-    if !problems.is_empty() {
-        return Response::new(
-            400,
-            format,
-            render::envelope(format, "Validation Failed", &problems),
-        );
-    }
-    let number = shared.sequence.fetch_add(1, Ordering::Relaxed);
-    let body = if queued {
-        let uri = format!("/{root}/{sid}/APISubmissions/A{number:08}");
-        render::write_result(format, "QUEUED", None, Some(uri))
-    } else {
-        let uri = format!("/{root}/{sid}/Actions/1000.4000.{}", 900_000 + number);
-        render::write_result(format, "OK", Some(uri), None)
-    };
-    Response::new(200, format, body)
+    .header("Allow", allow)
 }
 
 /// Strips a `.json` or `.xml` suffix off the last segment, which selects the format.
@@ -332,50 +512,6 @@ fn strip_format_suffix(path: &str) -> (&str, Option<Format>) {
     } else {
         (path, None)
     }
-}
-
-/// `key=value` pairs of a query string, not percent-decoded (page parameters are numbers).
-fn form_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-}
-
-/// `application/x-www-form-urlencoded` fields, percent-decoded.
-fn form_pairs_owned(body: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    form_pairs(&text)
-        .map(|(key, value)| (percent_decode(key), percent_decode(value)))
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        match byte {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(index + 1..index + 3)
-                    .and_then(|pair| std::str::from_utf8(pair).ok())
-                    .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-                match hex {
-                    Some(decoded) => {
-                        out.push(decoded);
-                        index += 2;
-                    }
-                    // A stray `%` is kept as it is rather than rejected.
-                    None => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Standard base64 with optional padding; `None` on any other character.
@@ -421,31 +557,18 @@ mod tests {
     }
 
     #[test]
-    fn form_fields_are_percent_decoded() {
-        assert_eq!(
-            form_pairs_owned(b"OrderId=a%20b+c&X=%zz&Y"),
-            vec![
-                ("OrderId".to_owned(), "a b c".to_owned()),
-                ("X".to_owned(), "%zz".to_owned()),
-                ("Y".to_owned(), String::new()),
-            ]
-        );
-    }
-
-    #[test]
     fn basic_credentials_pick_the_account() {
-        let accounts = vec![Account::new("IRaaa", "secret")];
+        let credentials = vec![std::sync::Arc::new(Credential {
+            sid: "IRaaa".into(),
+            token: "secret".into(),
+            scope: None,
+            world: 0,
+        })];
         // "IRaaa:secret" and "IRaaa:wrong".
-        let (seen, index) = authenticate(&accounts, Some("Basic SVJhYWE6c2VjcmV0"));
+        let (seen, index) = authenticate(&credentials, Some("Basic SVJhYWE6c2VjcmV0"));
         assert_eq!(index, Some(0));
-        assert_eq!(
-            seen,
-            AuthSeen::Basic {
-                username: "IRaaa".into(),
-                password_matched: true
-            }
-        );
-        let (seen, index) = authenticate(&accounts, Some("Basic SVJhYWE6d3Jvbmc="));
+        assert!(seen.is_valid());
+        let (seen, index) = authenticate(&credentials, Some("Basic SVJhYWE6d3Jvbmc="));
         assert_eq!(index, None);
         assert_eq!(
             seen,
@@ -454,14 +577,28 @@ mod tests {
                 password_matched: false
             }
         );
-        assert_eq!(authenticate(&accounts, None).0, AuthSeen::Missing);
+        assert_eq!(authenticate(&credentials, None).0, AuthSeen::Missing);
         assert_eq!(
-            authenticate(&accounts, Some("Bearer x")).0,
+            authenticate(&credentials, Some("Bearer x")).0,
             AuthSeen::OtherScheme
         );
         assert_eq!(
-            authenticate(&accounts, Some("Basic !!!")).0,
+            authenticate(&credentials, Some("Basic !!!")).0,
             AuthSeen::Malformed
         );
+    }
+
+    #[test]
+    fn literal_segments_beat_captures() {
+        let matched = |api, rest: &[&str]| {
+            match_row(api, rest).map(|(_, row, captures, id)| (row.path, captures, id))
+        };
+        let (path, _, id) = matched(Api::Brand, &["Campaigns", "1000"]).unwrap();
+        assert_eq!((path, id.as_deref()), ("Campaigns", Some("1000")));
+        let (path, captures, id) = matched(Api::Partner, &["Actions", "1.2.3", "Items"]).unwrap();
+        assert_eq!(path, "Actions/{ActionId}/Items");
+        assert_eq!(captures, vec![("ActionId", "1.2.3".to_owned())]);
+        assert_eq!(id, None);
+        assert!(matched(Api::Partner, &["Nothing"]).is_none());
     }
 }

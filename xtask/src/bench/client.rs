@@ -16,8 +16,9 @@ use super::stats::{Paired, median};
 
 /// Requests in flight at once, on each side.
 pub(crate) const CONCURRENCY: usize = 16;
-/// Items per page: five campaigns make a body of about 1 KiB.
-const PAGE_SIZE: &str = "5";
+/// Items per page: one campaign (18 attributes, as the Partner API sends them) makes a
+/// body of about 1 KiB.
+const PAGE_SIZE: &str = "1";
 /// The size of the hostile error body.
 pub(crate) const HUGE_BODY_BYTES: u64 = 100 * 1024 * 1024;
 /// The path the mock answers with the huge error body, under the account root.
@@ -41,7 +42,7 @@ struct CampaignPage {
 
 #[derive(Deserialize)]
 struct Campaign {
-    #[serde(rename = "Id")]
+    #[serde(rename = "CampaignId")]
     id: String,
     #[serde(rename = "CampaignName")]
     name: String,
@@ -52,11 +53,11 @@ struct Campaign {
 }
 
 impl CampaignPage {
-    /// Whether the page is what the mock serves: five campaigns, the first of them 1000.
+    /// Whether the page is what the mock serves: one campaign, 1000.
     fn looks_right(&self) -> bool {
         self.page == "1"
             && !self.next_page_uri.is_empty()
-            && self.campaigns.len() == 5
+            && self.campaigns.len() == 1
             && self.campaigns.first().is_some_and(|campaign| {
                 campaign.id == "1000"
                     && !campaign.name.is_empty()

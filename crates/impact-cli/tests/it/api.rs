@@ -129,7 +129,7 @@ fn success_prints_the_body_as_received() {
         },
     );
     let body: Value = serde_json::from_slice(&run.stdout).expect("a JSON body");
-    assert_eq!(body["Id"], "1000");
+    assert_eq!(body["CampaignId"], "1000");
     let requests = mock.server.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(
@@ -490,7 +490,7 @@ fn reset_mid_body_is_retried() {
         },
     );
     let body: Value = serde_json::from_slice(&run.stdout).expect("the second, whole body");
-    assert_eq!(body["Id"], "1000");
+    assert_eq!(body["CampaignId"], "1000");
 }
 
 #[test]
@@ -514,7 +514,10 @@ fn paginate_prints_every_item_once_per_line() {
                 let item: Value = serde_json::from_str(line).expect("one JSON item per line");
                 assert!(item.is_object(), "{line}");
                 assert!(!line.contains("\n"));
-                item["Id"].as_str().expect("an Id").to_owned()
+                item["CampaignId"]
+                    .as_str()
+                    .expect("a CampaignId")
+                    .to_owned()
             })
             .collect();
         let want: Vec<String> = (1000..1045).map(|id| id.to_string()).collect();

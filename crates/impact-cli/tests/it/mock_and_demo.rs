@@ -92,7 +92,7 @@ fn mock_prints_its_base_url_first_then_serves() {
                 ("IMPACT_AUTH_TOKEN", DEMO_AUTH_TOKEN),
             ],
         );
-        check(&run, 0, &["\"Id\":\"1000\""]);
+        check(&run, 0, &["\"CampaignId\":\"1000\""]);
     });
     // The mock serves until interrupted; this test interrupts it.
     child.kill().expect("the mock can be stopped");

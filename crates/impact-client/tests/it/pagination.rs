@@ -30,7 +30,7 @@ async fn check(format: Format, items: usize, page_size: u64, expect_requests: us
     assert_eq!(server.requests().len(), expect_requests, "{format:?}");
     // Items keep their order and fields, in both formats.
     if let Some(first) = got.first() {
-        assert!(first.get("Id").is_some(), "{first}");
+        assert!(first.get("CampaignId").is_some(), "{first}");
     }
     server.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! The emulated API contract: auth, roots, resources, pagination, writes, formats.
+//! The emulated API contract on the fixture world: auth, roots, pagination, writes, formats.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -117,7 +117,7 @@ async fn transcript_of_the_emulated_api() {
         ("bad page number", Req::get("/Ads?Page=0").json()),
         ("bad page size, XML", Req::get("/Ads?PageSize=abc")),
         ("one item, JSON", Req::get("/Campaigns/1001").json()),
-        ("one item, XML", Req::get("/Actions/1000.4000.100001")),
+        ("one item, XML", Req::get("/Ads/500002")),
         ("unknown item", Req::get("/Campaigns/9999").json()),
         ("unknown resource", Req::get("/Nope").json()),
         (
@@ -151,8 +151,8 @@ async fn transcript_of_the_emulated_api() {
                 .json()
         }),
         (
-            "an endpoint the token lacks",
-            Req::get("/Reports/partner_performance"),
+            "a report the account may not run",
+            Req::get("/Reports/partner_action_listing"),
         ),
         (
             "conversion, valid",
@@ -188,11 +188,11 @@ async fn transcript_of_the_emulated_api() {
         ),
         (
             "delete an ad, XML",
-            Req::get("/Ads/500001").method("DELETE"),
+            Req::get("/Ads/500002").method("DELETE"),
         ),
         (
-            "delete a missing ad",
-            Req::get("/Ads/1").method("DELETE").json(),
+            "a deleted ad is gone",
+            Req::get("/Ads/500001").method("DELETE").json(),
         ),
     ];
     let server = small_server().await;
@@ -228,7 +228,7 @@ async fn single_checks() {
                 "<ImpactRadiusResponse>",
                 "<Campaigns ",
                 r#"page="1""#,
-                "<Id>1000</Id></Campaign>",
+                "<CampaignId>1000</CampaignId>",
             ],
         },
     )
@@ -243,7 +243,7 @@ async fn single_checks() {
     )
     .await;
     check(
-        Req::get("/Reports/x").json(),
+        Req::get("/Reports/partner_action_listing").json(),
         Expect {
             status: 403,
             content_type: "application/json",
@@ -326,7 +326,7 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
             received.header("X-RateLimit-Limit").is_none(),
             "quota disabled"
         );
-        assert!(received.body_text().contains(r#""Id":"1000""#));
+        assert!(received.body_text().contains(r#""CampaignId":"1000""#));
     }
     // Pipelined: three requests in one write, three answers in order.
     let three = [
@@ -339,7 +339,11 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
     stream.write_all(&three).await.unwrap();
     for id in ["1000", "1001", "1002"] {
         let received = read_one(&mut stream, &mut pending).await;
-        assert!(received.body_text().contains(&format!(r#""Id":"{id}""#)));
+        assert!(
+            received
+                .body_text()
+                .contains(&format!(r#""CampaignId":"{id}""#))
+        );
     }
     assert_eq!(server.requests_seen(), 203);
 }

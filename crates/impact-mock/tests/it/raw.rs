@@ -45,6 +45,29 @@ impl Received {
         String::from_utf8_lossy(self.body()).into_owned()
     }
 
+    /// The body as JSON (panics with the body when it is not).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(self.body())
+            .unwrap_or_else(|error| panic!("{error}: {}", self.body_text()))
+    }
+
+    /// The body of a chunked answer, reassembled.
+    pub(crate) fn dechunked(&self) -> Vec<u8> {
+        let mut body = self.body();
+        let mut out = Vec::new();
+        loop {
+            let line_end = find(body, b"\r\n").expect("a chunk-size line");
+            let size = usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap(), 16)
+                .expect("a hexadecimal chunk size");
+            if size == 0 {
+                return out;
+            }
+            let start = line_end + 2;
+            out.extend_from_slice(&body[start..start + size]);
+            body = &body[start + size + 2..];
+        }
+    }
+
     pub(crate) fn status(&self) -> u16 {
         let head = self.head();
         head.split(' ')
@@ -96,6 +119,7 @@ pub(crate) struct Req {
     pub(crate) accept: Option<&'static str>,
     pub(crate) body: Option<String>,
     pub(crate) close: bool,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Req {
@@ -108,7 +132,25 @@ impl Req {
             accept: None,
             body: None,
             close: true,
+            headers: Vec::new(),
         }
+    }
+
+    /// A GET of a path under the demo account's Brand root.
+    pub(crate) fn brand(path: &str) -> Req {
+        Req::get("").absolute(&format!("/Advertisers/{DEMO_ACCOUNT_SID}{path}"))
+    }
+
+    /// A control request (no credentials), with a JSON body when one is given.
+    pub(crate) fn control(method: &'static str, path: &str, body: Option<&str>) -> Req {
+        let mut request = Req::get("").absolute(path).method(method).no_auth();
+        request.body = body.map(str::to_owned);
+        request
+    }
+
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Req {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     pub(crate) fn method(mut self, method: &'static str) -> Req {
@@ -157,6 +199,9 @@ impl Req {
         }
         if let Some(accept) = self.accept {
             text.push_str(&format!("Accept: {accept}\r\n"));
+        }
+        for (name, value) in &self.headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
         }
         if self.close {
             text.push_str("Connection: close\r\n");
