@@ -736,7 +736,6 @@ mod tests {
         );
         let report = impact_codec::decode(
             br#"{"Status":"ERROR","Message":"Validation Failed"}"#,
-            None,
             impact_errors::StatusCode::from_u16(400).ok(),
         );
         let line = serde_json::to_string(&report_line(Some(&report), 1, None)).expect("json");

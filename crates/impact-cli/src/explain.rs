@@ -108,7 +108,7 @@ pub(crate) fn run(args: ExplainArgs) -> Exit {
     }
 
     let content_type = args.content_type.as_deref();
-    let report = impact_codec::decode(&input.bytes, content_type, args.status);
+    let report = impact_codec::decode(&input.bytes, args.status);
     let text = if args.json {
         let mut line = ReportJson::new(&report).to_line();
         line.push('\n');

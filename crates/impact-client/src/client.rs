@@ -411,30 +411,9 @@ impl Client {
                 }
                 AttemptEnd::Answered(raw) => {
                     let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
-                    let too_many = raw.status == StatusCode::TOO_MANY_REQUESTS;
-                    let content_type = raw
-                        .headers
-                        .get(header::CONTENT_TYPE)
-                        .and_then(|value| value.to_str().ok());
-                    let report = if raw.status.is_success() {
-                        // Most success bodies cannot be errors: the codec's byte search clears
-                        // them, so the hot path parses each body once (SPEC 7).
-                        if impact_codec::may_be_api_error(&raw.body) {
-                            let report =
-                                impact_codec::decode(&raw.body, content_type, Some(raw.status));
-                            report.is_error().then_some(report)
-                        } else {
-                            None
-                        }
-                    } else {
-                        Some(impact_codec::decode(
-                            &raw.body,
-                            content_type,
-                            Some(raw.status),
-                        ))
-                    };
+                    let report = impact_codec::error_report(&raw.body, raw.status);
                     let mut pacer = Pacer::new();
-                    pacer.observe(&rate, too_many, now, unix_now);
+                    pacer.observe(&rate, raw.status, now, unix_now);
                     self.hold(&pacer);
                     if report.is_none()
                         && plan.number == 1

@@ -207,7 +207,7 @@ impl Error {
         self.inner
             .report
             .as_ref()
-            .and_then(|report| report.http_status)
+            .and_then(|report| report.http_status())
     }
 
     /// The decoded body of the last response that reported an error: its class, message and

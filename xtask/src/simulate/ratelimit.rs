@@ -122,11 +122,8 @@ pub(crate) fn run(seed: u64) -> RateLimitResult {
         let (status, info, window) = account.serve(now + LATENCY / 2);
         let answered = now + LATENCY;
         let unix_now = UNIX_ORIGIN + answered.as_secs();
-        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
-        client
-            .pacer
-            .observe(&info, too_many_requests, answered, unix_now);
-        if !too_many_requests {
+        client.pacer.observe(&info, status, answered, unix_now);
+        if status != StatusCode::TOO_MANY_REQUESTS {
             if state.attempts() == 1 {
                 client.budget.on_first_try_success(answered);
             }
