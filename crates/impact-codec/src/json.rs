@@ -560,9 +560,9 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
     let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
     let lower = top.lower.take().map(|boxed| *boxed).unwrap_or_default();
 
+    // Each shape says whether it reports an error (a new body reports none); an API error by
+    // the rule of SPEC 2.2 overrides them all below.
     let mut body;
-    // What the body reports by its shape; an API error by the rule of SPEC 2.2 overrides it.
-    let reported;
     if errors_lower_is_array && !has_errors_upper && !has_message_upper {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
         body.status = mem::take(&mut top.status_upper).into_text();
@@ -572,11 +572,9 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .take()
             .map(|(items, _)| items)
             .unwrap_or_default();
-        reported = if body.errors.is_empty() {
-            BodyVerdict::NoError
-        } else {
-            BodyVerdict::ReportsError
-        };
+        if !body.errors.is_empty() {
+            body.verdict = BodyVerdict::ReportsError;
+        }
     } else if (has_errors_upper
         || status_is_error
         || (has_message_upper && !top.status_upper.is_present()))
@@ -586,12 +584,10 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
         body.errors = top.errors_upper.take().unwrap_or_default();
-        reported = BodyVerdict::NoError;
     } else if top.status_upper.is_present() {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Success);
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
-        reported = BodyVerdict::NoError;
     } else if lower.status_lower.as_str().is_some()
         && (lower.error_lower.is_present() || lower.timestamp)
     {
@@ -601,7 +597,7 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .message_lower
             .into_text()
             .or_else(|| lower.error_lower.into_text());
-        reported = BodyVerdict::ReportsError;
+        body.verdict = BodyVerdict::ReportsError;
     } else if (lower.status_lower.is_number() || lower.status_code.is_number())
         && (lower.title.is_present()
             || lower.detail.is_present()
@@ -618,17 +614,13 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .into_text()
             .or_else(|| lower.detail.into_text())
             .or_else(|| lower.message_lower.into_text());
-        reported = BodyVerdict::ReportsError;
+        body.verdict = BodyVerdict::ReportsError;
     } else {
         return None;
     }
-    body.verdict = if api_error {
-        BodyVerdict::ApiError
-    } else {
-        reported
-    };
-    if let Some(warnings) = top.warnings.take() {
-        body.warnings = warnings;
+    if api_error {
+        body.verdict = BodyVerdict::ApiError;
     }
+    body.warnings = top.warnings.take().unwrap_or_default();
     Some(body)
 }

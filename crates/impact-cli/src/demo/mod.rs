@@ -2,9 +2,14 @@
 //! this process and with the real client, showing for each call what the server did, what
 //! the client decided and why, and how `impact api` would end.
 //!
-//! The client's decisions are read from its own `tracing` events (one per attempt, with the
-//! outcome, the delay, where the delay came from and the budget left), captured by a layer
-//! installed for the demo; the server's side comes from the mock's request log.
+//! The tour is data: the table of steps in [`steps`] says what each step demonstrates, what the
+//! server is told to do, the client it uses and the calls it makes; one loop here drives every
+//! row. The client's decisions are read from its own `tracing` events (one per attempt, with
+//! the outcome, the decision, the delay, where the delay came from and the budget left),
+//! captured by a layer installed for the demo; the server's side comes from the mock's request
+//! log.
+
+mod steps;
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -13,10 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use impact_client::{Client, ClientBuilder, Error, Format, Request, Response, RetryPolicy};
-use impact_mock::{
-    DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, Misbehaviour, MockServer, RequestMatch,
-};
+use impact_client::{Client, ClientBuilder, Error, Request, Response, RetryPolicy};
+use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, MockServer, RequestMatch};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -24,6 +27,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::exit::Exit;
 use crate::report::{InputInfo, render_human};
+use steps::{Action, STEPS, Scripted, Step};
 
 /// The arguments of `impact demo` (none yet; the tour needs no credentials or network).
 ///
@@ -156,8 +160,20 @@ impl Tour {
             )
     }
 
-    fn build(&self, builder: ClientBuilder) -> Result<Client, Error> {
-        builder.build()
+    /// Runs one step of the table: its heading, then each call with what it scripts first.
+    async fn step(&mut self, step: &Step) -> Result<(), Error> {
+        self.heading(step.title, step.server);
+        let client = (step.client)(self.client()).build()?;
+        for call in step.calls {
+            for scripted in (call.script)() {
+                self.script(scripted);
+            }
+            match call.action {
+                Action::Send(request) => self.call(call.says, &client, request()).await,
+                Action::Paginate(request) => self.paginate(call.says, &client, request()).await,
+            }
+        }
+        Ok(())
     }
 
     /// Prints a numbered heading and what the server was told to do.
@@ -170,16 +186,22 @@ impl Tour {
         print(&text);
     }
 
-    fn script(&self, path: &str, method: &str, times: u32, fault: Fault) {
-        let full = format!("/Mediapartners/{DEMO_ACCOUNT_SID}{path}");
+    fn script(&self, scripted: Scripted) {
+        let full = format!("/Mediapartners/{DEMO_ACCOUNT_SID}{}", scripted.path);
+        let matching = RequestMatch::exact(&full).method(scripted.method);
         self.server
-            .push_fault(RequestMatch::exact(&full).method(method), times, fault);
+            .push_fault(matching, scripted.times, scripted.fault);
+    }
+
+    /// Forgets the requests and events of earlier calls.
+    fn clear(&self) {
+        self.server.clear_requests();
+        lock(&self.events).clear();
     }
 
     /// Sends one request, then shows the server's log, the client's decisions and the end.
-    async fn call(&mut self, what: &str, client: &Client, request: Request) -> Option<Response> {
-        self.server.clear_requests();
-        lock(&self.events).clear();
+    async fn call(&mut self, what: &str, client: &Client, request: Request) {
+        self.clear();
         let started = Instant::now();
         let result = client.send(request).await;
         let elapsed = started.elapsed();
@@ -191,7 +213,6 @@ impl Tour {
             Err(error) => describe_error(&mut text, error, elapsed),
         }
         print(&text);
-        result.ok()
     }
 
     /// The server's log and the client's events since the last clear.
@@ -256,32 +277,32 @@ fn describe_event(event: &Captured) -> String {
         .get("budget_left")
         .map(|left| format!("; retry budget {left} tokens left"))
         .unwrap_or_default();
-    match event.message.as_str() {
-        "attempt succeeded" => format!(
+    match field("decision") {
+        "success" => format!(
             "attempt {}: {} -> success",
             field("attempt"),
             field("status")
         ),
-        "attempt failed; retrying" => format!(
+        "retry" => format!(
             "attempt {}: {} -> retry in {} ms, from {}{budget}",
             field("attempt"),
             field("outcome"),
             field("delay_ms"),
             delay_source(field("delay_source")),
         ),
-        "attempt failed; giving up" => format!(
+        "give_up" => format!(
             "attempt {}: {} -> give up: {}{budget}",
             field("attempt"),
             field("outcome"),
             give_up_reason(field("give_up")),
         ),
-        "holding the call until the rate limit resets" => format!(
+        "hold" => format!(
             "before attempt {}: hold {} ms, from pacing: the last answer said Remaining: 0",
             field("attempt"),
             field("delay_ms"),
         ),
-        message => {
-            let mut text = message.to_owned();
+        _ => {
+            let mut text = event.message.clone();
             for (name, value) in &event.fields {
                 let _ = write!(text, " {name}={value}");
             }
@@ -411,390 +432,79 @@ async fn tour(events: Events) -> Exit {
     }
 }
 
-/// Every step; an error here means a client could not be built, which would be a bug.
+/// Every step of the table; an error here means a client could not be built, which would be
+/// a bug.
 async fn steps(tour: &mut Tour) -> Result<(), Error> {
-    let sid_root = format!("/Mediapartners/{DEMO_ACCOUNT_SID}");
-
-    tour.heading(
-        "400 Bad Request: a validation error",
-        "the emulated API checks the form fields of POST /Actions",
-    );
-    let client = tour.build(tour.client())?;
-    tour.call(
-        "POST /Actions with CampaignId=abc and no ActionTrackerId or OrderId",
-        &client,
-        Request::post("/Actions").form([("CampaignId", "abc")]),
-    )
-    .await;
-
-    tour.heading(
-        "401 Unauthorized: a wrong auth token",
-        "the emulated API checks HTTP Basic credentials",
-    );
-    let client = tour.build(tour.client().auth_token("not-the-token"))?;
-    tour.call("GET /Campaigns", &client, Request::get("/Campaigns"))
-        .await;
-
-    tour.heading(
-        "403 Forbidden, Spring style",
-        "the emulated API answers /Reports with a Spring-style 403",
-    );
-    let client = tour.build(tour.client())?;
-    tour.call(
-        "GET /Reports/partner_action_listing",
-        &client,
-        Request::get("/Reports/partner_action_listing"),
-    )
-    .await;
-
-    tour.heading("404 Not Found", "the emulated API has no campaign 999999");
-    tour.call(
-        "GET /Campaigns/999999",
-        &client,
-        Request::get("/Campaigns/999999"),
-    )
-    .await;
-
-    tour.heading(
-        "405 Method Not Allowed",
-        "the emulated API lists campaigns but does not delete the list",
-    );
-    tour.call("DELETE /Campaigns", &client, Request::delete("/Campaigns"))
-        .await;
-
-    tour.heading(
-        "409 Conflict",
-        "scripted: 409 with {\"Status\":\"ERROR\",\"Message\":\"Contract decision already recorded\"}",
-    );
-    tour.script(
-        "/Contracts/77/Accept",
-        "PUT",
-        1,
-        Fault::raw(
-            409,
-            "application/json",
-            r#"{"Status":"ERROR","Message":"Contract decision already recorded"}"#,
-        ),
-    );
-    tour.call(
-        "PUT /Contracts/77/Accept",
-        &client,
-        Request::put("/Contracts/77/Accept"),
-    )
-    .await;
-
-    tour.heading(
-        "429 with Retry-After: 1",
-        "scripted: 429 with Retry-After: 1 once, then the normal answer",
-    );
-    tour.script(
-        "/Campaigns",
-        "GET",
-        1,
-        Fault::raw(
-            429,
-            "application/json",
-            r#"{"Status":"ERROR","Message":"Too many requests"}"#,
-        )
-        .header("Retry-After", "1"),
-    );
-    tour.call(
-        "GET /Campaigns?PageSize=2",
-        &client,
-        Request::get("/Campaigns").query("PageSize", "2"),
-    )
-    .await;
-
-    tour.heading(
-        "429 whose wait is too long: fail fast",
-        "scripted: 429 with Retry-After: 3600 (the client may wait at most 5 s here)",
-    );
-    tour.script(
-        "/Campaigns",
-        "GET",
-        1,
-        Fault::raw(
-            429,
-            "application/json",
-            r#"{"Status":"ERROR","Message":"Hourly quota reached"}"#,
-        )
-        .header("Retry-After", "3600"),
-    );
-    tour.call("GET /Campaigns", &client, Request::get("/Campaigns"))
-        .await;
-
-    tour.heading(
-        "pacing: Remaining: 0",
-        "scripted: a 200 whose headers say X-RateLimit-Remaining: 0, resetting in 1 s; then \
-         one resetting in 3600 s",
-    );
-    let client = tour.build(tour.client())?;
-    let exhausted = |reset: &str| {
-        Fault::raw(200, "application/json", r#"{"Status":"OK"}"#)
-            .header("X-RateLimit-Limit", "1000")
-            .header("X-RateLimit-Remaining", "0")
-            .header("X-RateLimit-Reset", reset)
-    };
-    tour.script("/Campaigns/1000", "GET", 1, exhausted("1"));
-    tour.call(
-        "GET /Campaigns/1000 (the answer says the limit is used up for 1 s)",
-        &client,
-        Request::get("/Campaigns/1000"),
-    )
-    .await;
-    tour.call(
-        "GET /Campaigns/1001 on the same client: held until the reset, not sent into a 429",
-        &client,
-        Request::get("/Campaigns/1001"),
-    )
-    .await;
-    tour.script("/Campaigns/1000", "GET", 1, exhausted("3600"));
-    tour.call(
-        "GET /Campaigns/1000 (now the limit is used up for an hour)",
-        &client,
-        Request::get("/Campaigns/1000"),
-    )
-    .await;
-    tour.call(
-        "GET /Campaigns/1001 on the same client: nothing is sent; fail fast",
-        &client,
-        Request::get("/Campaigns/1001"),
-    )
-    .await;
-
-    tour.heading(
-        "500, 502, 503, 504: retried, then success",
-        "scripted: 500, then 502, then 503 (HTML), then 504, then the normal answer",
-    );
-    let client = tour.build(
-        tour.client().retry_policy(
-            RetryPolicy::new()
-                .with_max_attempts(5)
-                .with_initial_backoff(Duration::from_millis(50)),
-        ),
-    )?;
-    tour.script("/Campaigns", "GET", 1, Fault::status(500));
-    tour.script("/Campaigns", "GET", 1, Fault::status(502));
-    tour.script(
-        "/Campaigns",
-        "GET",
-        1,
-        Fault::raw(
-            503,
-            "text/html",
-            "<html><body>Service Unavailable</body></html>",
-        ),
-    );
-    tour.script("/Campaigns", "GET", 1, Fault::status(504));
-    tour.call(
-        "GET /Campaigns?PageSize=2 (5 attempts allowed)",
-        &client,
-        Request::get("/Campaigns").query("PageSize", "2"),
-    )
-    .await;
-
-    tour.heading(
-        "a POST after a 500 is not retried",
-        "scripted: 500 on POST /Conversions",
-    );
-    let client = tour.build(tour.client())?;
-    tour.script(
-        "/Conversions",
-        "POST",
-        1,
-        Fault::raw(500, "text/plain", "Internal Server Error"),
-    );
-    tour.call(
-        "POST /Conversions (a conversion: sending it twice could count it twice)",
-        &client,
-        Request::post("/Conversions").form([
-            ("CampaignId", "1000"),
-            ("ActionTrackerId", "12345"),
-            ("OrderId", "A-1"),
-        ]),
-    )
-    .await;
-
-    tour.heading(
-        "an idempotent POST is retried",
-        "scripted: 503 once on POST /Actions, then the normal answer",
-    );
-    tour.script("/Actions", "POST", 1, Fault::status(503));
-    tour.call(
-        "POST /Actions marked idempotent (as `impact api --idempotent`)",
-        &client,
-        Request::post("/Actions")
-            .form([
-                ("CampaignId", "1000"),
-                ("ActionTrackerId", "12345"),
-                ("OrderId", "A-2"),
-            ])
-            .idempotent(true),
-    )
-    .await;
-
-    tour.heading(
-        "200 OK with Status: ERROR in the body",
-        "scripted: 200 with {\"Status\":\"ERROR\",\"Message\":\"Not permitted to run report ...\"}",
-    );
-    tour.script(
-        "/Reports/partner_performance",
-        "GET",
-        1,
-        Fault::raw(
-            200,
-            "application/json",
-            r#"{"Status":"ERROR","Message":"Not permitted to run report partner_performance"}"#,
-        ),
-    );
-    tour.call(
-        "GET /Reports/partner_performance",
-        &client,
-        Request::get("/Reports/partner_performance"),
-    )
-    .await;
-
-    tour.heading(
-        "a timeout",
-        "scripted: the answer is delayed by 2 s, twice; each attempt may take 300 ms",
-    );
-    let client = tour.build(
-        tour.client().retry_policy(
-            RetryPolicy::new()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_attempt_timeout(Duration::from_millis(300)),
-        ),
-    )?;
-    tour.script(
-        "/Campaigns",
-        "GET",
-        2,
-        Fault::raw(200, "application/json", r#"{"Campaigns":[]}"#).delay(Duration::from_secs(2)),
-    );
-    tour.call("GET /Campaigns", &client, Request::get("/Campaigns"))
-        .await;
-
-    tour.heading(
-        "a reset in the middle of the body",
-        "scripted: a 200 that resets the connection after 16 body bytes, once",
-    );
-    let client = tour.build(tour.client())?;
-    tour.script(
-        "/Campaigns",
-        "GET",
-        1,
-        Fault::raw(
-            200,
-            "application/json",
-            r#"{"@page":"1","@nextpageuri":"","Campaigns":[{"Id":"1000"},{"Id":"1001"}]}"#,
-        )
-        .misbehave(Misbehaviour::ResetAfterBodyBytes(16)),
-    );
-    tour.call(
-        "GET /Campaigns?PageSize=2",
-        &client,
-        Request::get("/Campaigns").query("PageSize", "2"),
-    )
-    .await;
-
-    tour.heading(
-        "an HTML page from a gateway",
-        "scripted: 502 with an HTML page, on every attempt",
-    );
-    tour.script(
-        "/Ads",
-        "GET",
-        4,
-        Fault::raw(
-            502,
-            "text/html",
-            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>\
-             <p>The upstream server did not answer.</p></body></html>",
-        ),
-    );
-    tour.call("GET /Ads", &client, Request::get("/Ads")).await;
-
-    tour.heading(
-        "an XML error body",
-        "the emulated API answers in XML when XML is asked for (the API's default format)",
-    );
-    tour.call(
-        "GET /Campaigns/999999 with Accept: application/xml (as `impact api --xml`)",
-        &client,
-        Request::get("/Campaigns/999999").format(Format::Xml),
-    )
-    .await;
-
-    tour.heading(
-        "pagination",
-        "the emulated API lists 45 campaigns, 20 a page, with @nextpageuri links",
-    );
-    paginate(tour, &client, &sid_root).await;
+    for step in STEPS {
+        tour.step(step).await?;
+    }
     Ok(())
 }
 
-/// Follows the campaign list page by page, as `impact api /Campaigns --paginate` does.
-async fn paginate(tour: &mut Tour, client: &Client, sid_root: &str) {
+impl Tour {
+    /// Follows a list page by page, as `impact api --paginate` does, and shows each page.
+    async fn paginate(&mut self, what: &str, client: &Client, request: Request) {
+        self.clear();
+        let started = Instant::now();
+        let mut text = String::new();
+        line(&mut text, "request", what);
+        let (summary, total, ended) = follow_pages(client, request).await;
+        self.describe_exchange(&mut text);
+        for (index, page) in summary.iter().enumerate() {
+            line(&mut text, if index == 0 { "pages" } else { "" }, page);
+        }
+        match ended {
+            None => line(
+                &mut text,
+                "result",
+                &format!(
+                    "{total} items in {:.2} s -> `impact api --paginate` prints one JSON object \
+                     per line and exits 0",
+                    started.elapsed().as_secs_f64()
+                ),
+            ),
+            Some(error) => describe_error(&mut text, &error, started.elapsed()),
+        }
+        print(&text);
+    }
+}
+
+/// Every page of a list, one line each (its number, items, first and last Id, next link), the
+/// number of items, and the error that stopped it, if any.
+async fn follow_pages(client: &Client, request: Request) -> (Vec<String>, usize, Option<Error>) {
     use futures_util::TryStreamExt;
 
-    tour.server.clear_requests();
-    lock(&tour.events).clear();
-    let started = Instant::now();
-    let mut text = String::new();
-    line(
-        &mut text,
-        "request",
-        "GET /Campaigns, then every @nextpageuri",
-    );
-    let mut pages = std::pin::pin!(client.pages(Request::get("/Campaigns")));
+    let sid_root = format!("/Mediapartners/{DEMO_ACCOUNT_SID}");
+    let mut pages = std::pin::pin!(client.pages(request));
     let mut summary = Vec::new();
     let mut total = 0;
-    let ended = loop {
-        match pages.try_next().await {
-            Ok(Some(page)) => {
-                total += page.items.len();
-                let id = |index: usize| {
-                    page.items
-                        .get(index)
-                        .and_then(|item| item.get("Id"))
-                        .and_then(|id| id.as_str())
-                        .unwrap_or("?")
-                        .to_owned()
-                };
-                let next = page
-                    .meta
-                    .next()
-                    .map(|uri| shorten(uri).replace(sid_root, ""))
-                    .unwrap_or_else(|| "none: the last page".to_owned());
-                summary.push(format!(
-                    "page {}: {} items (Id {} to {}); next {}",
-                    page.meta.page.unwrap_or(0),
-                    page.items.len(),
-                    id(0),
-                    id(page.items.len().saturating_sub(1)),
-                    next
-                ));
-            }
-            Ok(None) => break None,
-            Err(error) => break Some(error),
-        }
-    };
-    tour.describe_exchange(&mut text);
-    for (index, page) in summary.iter().enumerate() {
-        line(&mut text, if index == 0 { "pages" } else { "" }, page);
+    loop {
+        let page = match pages.try_next().await {
+            Ok(Some(page)) => page,
+            Ok(None) => return (summary, total, None),
+            Err(error) => return (summary, total, Some(error)),
+        };
+        total += page.items.len();
+        let id = |index: usize| {
+            page.items
+                .get(index)
+                .and_then(|item| item.get("Id"))
+                .and_then(|id| id.as_str())
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let next = page
+            .meta
+            .next()
+            .map(|uri| shorten(uri).replace(&sid_root, ""))
+            .unwrap_or_else(|| "none: the last page".to_owned());
+        summary.push(format!(
+            "page {}: {} items (Id {} to {}); next {}",
+            page.meta.page.unwrap_or(0),
+            page.items.len(),
+            id(0),
+            id(page.items.len().saturating_sub(1)),
+            next
+        ));
     }
-    match ended {
-        None => line(
-            &mut text,
-            "result",
-            &format!(
-                "{total} items in {:.2} s -> `impact api --paginate` prints one JSON object per \
-                 line and exits 0",
-                started.elapsed().as_secs_f64()
-            ),
-        ),
-        Some(error) => describe_error(&mut text, &error, started.elapsed()),
-    }
-    print(&text);
 }
