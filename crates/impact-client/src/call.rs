@@ -16,8 +16,8 @@ use crate::time::Clock;
 use crate::url::{self as urls, AnsweredUrl};
 use crate::wire::{Answer, Failure};
 
-/// One call: the request, where it goes, the policy it runs under, and what its attempts have
-/// left behind so far.
+/// One call: where it goes, the policy it runs under, and what its attempts have left behind
+/// so far.
 pub(crate) struct Call {
     /// The call's URL, query included: never printed (see [`urls::redacted`]).
     pub(crate) url: Url,

@@ -1,5 +1,6 @@
-//! The client and its send loop: every attempt, redirect, bounded body read and retry decision
-//! of one call, with the policy taken from `impact-retry` (SPEC 3).
+//! The client and its retry loop (SPEC 3): the loop of `impact-retry`'s crate docs over the
+//! three pieces of the send path: one call's state (`call.rs`), one attempt on the wire
+//! (`wire.rs`) and the account's limits (`limits/`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ use crate::wire::{Answer, AttemptEnd, Failure, Wire};
 
 /// An async client for one impact.com account.
 ///
-/// Cheap to clone: clones share the connection pool, the pacing state and the retry budget,
-/// so that every call on the account is paced and budgeted together.
+/// Cheap to clone: clones share the connection pool, the pace of each rate-limit group and the
+/// retry budget, so that every call on the account is paced and budgeted together. With a store
+/// of shared limits ([`ClientBuilder::shared_limits`]) other processes share them too.
 ///
 /// ```no_run
 /// use impact_client::{Client, Request};
@@ -185,7 +187,8 @@ impl Client {
         }
         let path = self.resolve_path(&request.path)?;
         let url = self.inner.base.join(&path, &request.query)?;
-        let group = RateGroup::of_path(&path);
+        // The request's own path names the same group as the resolved one, in fewer bytes.
+        let group = RateGroup::of_path(&request.path);
         // The send loop is awaited right here rather than through a helper: its state machine
         // is over 2 KiB and every async layer copies its child in whole once.
         let span = call_span(&request, &path, group);

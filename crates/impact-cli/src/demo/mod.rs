@@ -2,7 +2,7 @@
 //! this process and with the real client, showing for each call what the server did, what
 //! the client decided and why, and how `impact api` would end.
 //!
-//! The tour is data: the table of steps in [`steps`] says what each step demonstrates, what the
+//! The tour is data: the table of steps in [`steps`](mod@steps) says what each step demonstrates, what the
 //! server is told to do, the client it uses and the calls it makes; one loop here drives every
 //! row. The client's decisions are read from its own `tracing` events (one per attempt, with
 //! the outcome, the decision, the delay, where the delay came from and the budget left),

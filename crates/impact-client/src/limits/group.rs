@@ -78,20 +78,17 @@ impl RateGroup {
     /// `/Advertisers/{SID}` or `/Agencies/{SID}`, or a path relative to the account root. The
     /// query, if any, is ignored.
     pub fn of_path(path: &str) -> RateGroup {
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        let mut segments = path.split('/').filter(|segment| !segment.is_empty());
-        let mut first = segments.next().unwrap_or_default();
-        if API_ROOTS
-            .iter()
-            .any(|root| root.eq_ignore_ascii_case(first))
-        {
-            // Skip the account SID after the root.
-            first = segments.nth(1).unwrap_or_default();
+        // Every call asks this, so it works on bytes and compares only names of equal length.
+        let mut rest = path.as_bytes();
+        let mut segment = next_segment(&mut rest);
+        if API_ROOTS.iter().any(|root| same_name(root, segment)) {
+            let _account_sid = next_segment(&mut rest);
+            segment = next_segment(&mut rest);
         }
-        let name = strip_format_suffix(first);
+        let name = strip_format_suffix(segment);
         PATH_GROUPS
             .iter()
-            .find(|(segment, _)| segment.eq_ignore_ascii_case(name))
+            .find(|(known, _)| same_name(known, name))
             .map_or(RateGroup::Default, |(_, group)| *group)
     }
 
@@ -141,11 +138,35 @@ impl fmt::Display for RateGroup {
     }
 }
 
+/// The next segment of a path (without its slashes), consuming it from `rest`; a query or a
+/// fragment ends the path.
+fn next_segment<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    let path = *rest;
+    let start = path
+        .iter()
+        .position(|&byte| byte != b'/')
+        .unwrap_or(path.len());
+    let path = &path[start..];
+    let end = path
+        .iter()
+        .position(|&byte| matches!(byte, b'/' | b'?' | b'#'))
+        .unwrap_or(path.len());
+    *rest = match path.get(end) {
+        Some(b'/') => &path[end..],
+        _ => &[],
+    };
+    &path[..end]
+}
+
+/// Whether a path segment is `known`, in any letter case.
+fn same_name(known: &str, segment: &[u8]) -> bool {
+    known.len() == segment.len() && known.as_bytes().eq_ignore_ascii_case(segment)
+}
+
 /// A path segment without the `.json` or `.xml` suffix that also selects the format.
-fn strip_format_suffix(segment: &str) -> &str {
-    for suffix in [".json", ".xml"] {
+fn strip_format_suffix(segment: &[u8]) -> &[u8] {
+    for suffix in [&b".json"[..], b".xml"] {
         if let Some(cut) = segment.len().checked_sub(suffix.len())
-            && segment.is_char_boundary(cut)
             && segment[cut..].eq_ignore_ascii_case(suffix)
         {
             return &segment[..cut];
@@ -210,6 +231,9 @@ mod tests {
         check("/ActionsX", RateGroup::Default);
         check("/Actions.jsonx", RateGroup::Default);
         check("/É.json", RateGroup::Default);
+        check("/Actions#x", RateGroup::EventData);
+        check("//Mediapartners//IR1//Reports", RateGroup::AggregateReports);
+        check(&format!("/Mediapartners/{sid}?Actions"), RateGroup::Default);
     }
 
     #[test]

@@ -144,7 +144,8 @@ pub trait SharedLimits: Send + Sync + fmt::Debug + 'static {
     /// of this answer and its own in-process one.
     fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission>;
 
-    /// Records a response in `key`'s group: its status and rate-limit headers.
+    /// Records a response in `key`'s group: its status and rate-limit headers. Responses that
+    /// say nothing about the limits (no rate-limit header, not a 429) are not passed on.
     fn observe<'a>(&'a self, key: LimitKey<'a>, seen: &'a Observation) -> StoreFuture<'a, ()>;
 
     /// Withdraws `tokens` for a retry from the account's budget if they are there, atomically,

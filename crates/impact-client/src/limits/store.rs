@@ -91,7 +91,8 @@ impl Limits {
         })
     }
 
-    /// Records a response in `key`'s group, in the process and in the store.
+    /// Records a response in `key`'s group, in the process and in the store (which is not
+    /// asked about a response that says nothing of the limits: no rate-limit header, not a 429).
     pub(crate) async fn observe(
         &self,
         key: LimitKey<'_>,
@@ -101,7 +102,10 @@ impl Limits {
         unix_now: u64,
     ) {
         self.local.observe(key.group(), rate, status, now, unix_now);
-        if let Some(shared) = &self.shared {
+        let says_something = !rate.is_empty() || status == StatusCode::TOO_MANY_REQUESTS;
+        if let Some(shared) = &self.shared
+            && says_something
+        {
             let seen = Observation::new(status, *rate, unix_now);
             // A failed observation is logged by `ask`; the response is already there.
             let _ = shared

@@ -1,5 +1,6 @@
-//! Pacing (SPEC 3): after a response says `Remaining: 0`, nothing is sent on the account until
-//! the reset, across all calls of the client; a wait beyond the maximum fails fast.
+//! Pacing (SPEC 3): after a response says `Remaining: 0`, nothing is sent in that rate-limit
+//! group of the account until the reset, across all calls of the client; a wait beyond the
+//! maximum fails fast; other groups are not held back.
 
 use std::time::Duration;
 
@@ -133,7 +134,10 @@ async fn each_rate_limit_group_is_paced_apart() {
     );
     let (builder, clock) = clocked(&server);
     let client = builder.build().expect("a valid client");
-    client.get("/Reports/partner_performance").await.expect("a report");
+    client
+        .get("/Reports/partner_performance")
+        .await
+        .expect("a report");
     // Campaigns are in the default group: not held by the reports' limit.
     client.get("/Campaigns").await.expect("campaigns");
     assert_eq!(clock.sleeps(), [], "another group is not held back");

@@ -14,6 +14,7 @@ use impact_client::{
     OnStoreFailure, RateGroup, SharedLimits, StoreError, StoreFuture, StorePolicy,
 };
 use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, MockServer, RequestMatch};
+use impact_retry::Pacer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
 use crate::{account_path, manual_clock, quiet_mock};
@@ -91,17 +92,14 @@ impl MemoryStore {
 impl SharedLimits for MemoryStore {
     fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission> {
         self.op("admit", key, |state, now| {
+            let mut pace = Pacer::new();
             let held = state
                 .held_until
                 .get(&(key.account().to_owned(), key.group()));
-            let wait = held.map_or(Duration::ZERO, |until| until.saturating_sub(now));
-            if wait.is_zero() {
-                Admission::Now
-            } else if wait > max_wait {
-                Admission::TooLong { retry_after: wait }
-            } else {
-                Admission::Wait(wait)
+            if let Some(until) = held {
+                pace.block_until(*until);
             }
+            pace.admit(now, max_wait)
         })
     }
 
@@ -157,9 +155,14 @@ fn builder(server: &MockServer, clock: &ManualClock, store: &Arc<MemoryStore>) -
         .shared_limits(Arc::clone(store) as Arc<dyn SharedLimits>)
 }
 
+/// A 200 with an empty list of campaigns.
+fn json_page() -> Fault {
+    Fault::raw(200, "application/json", r#"{"Campaigns":[]}"#)
+}
+
 /// A 200 that says the limit is used up for `reset` seconds.
 fn exhausted(reset: &str) -> Fault {
-    Fault::raw(200, "application/json", r#"{"Campaigns":[]}"#)
+    json_page()
         .header("X-RateLimit-Limit", "1000")
         .header("X-RateLimit-Remaining", "0")
         .header("X-RateLimit-Reset", reset)
@@ -206,16 +209,52 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StoreEvents {
     }
 }
 
+/// What most tests start from: a quiet mock, a manual clock, a store that reckons time on it and
+/// behaves as asked, and the client's events about the store captured on this thread.
+struct Setup {
+    server: MockServer,
+    clock: ManualClock,
+    store: Arc<MemoryStore>,
+    events: StoreEvents,
+    _capture: tracing::subscriber::DefaultGuard,
+}
+
+async fn setup(capacity: u32, behaviour: Behaviour) -> Setup {
+    let server = quiet_mock().await;
+    let clock = manual_clock();
+    let store = MemoryStore::new(&clock, capacity);
+    store.behave(behaviour);
+    let events = StoreEvents::default();
+    let _capture = events.capture();
+    Setup {
+        server,
+        clock,
+        store,
+        events,
+        _capture,
+    }
+}
+
+impl Setup {
+    /// A client that keeps its limits in the store.
+    fn client(&self) -> ClientBuilder {
+        builder(&self.server, &self.clock, &self.store)
+    }
+}
+
 #[tokio::test]
 async fn clients_of_one_store_share_one_pace_per_group() {
-    let server = quiet_mock().await;
+    let Setup {
+        server,
+        clock,
+        store,
+        ..
+    } = setup(500, Behaviour::Answer).await;
     server.push_fault(
         RequestMatch::exact(&account_path("/Campaigns")),
         1,
         exhausted("30"),
     );
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
     // Two clients with nothing in common but the store, as two processes would be.
     let first = builder(&server, &clock, &store).build().expect("a client");
     let second = builder(&server, &clock, &store).build().expect("a client");
@@ -240,101 +279,83 @@ async fn clients_of_one_store_share_one_pace_per_group() {
 
 #[tokio::test]
 async fn clients_of_one_store_share_one_retry_budget() {
-    let server = quiet_mock().await;
-    server.push_fault(RequestMatch::any(), 100, Fault::status(503));
-    let clock = manual_clock();
     // Ten tokens: two retries at five each, for every client of the store together.
-    let store = MemoryStore::new(&clock, 10);
-    let first = builder(&server, &clock, &store).build().expect("a client");
-    let second = builder(&server, &clock, &store).build().expect("a client");
+    let setup = setup(10, Behaviour::Answer).await;
+    setup
+        .server
+        .push_fault(RequestMatch::any(), 100, Fault::status(503));
+    let first = setup.client().build().expect("a client");
+    let second = setup.client().build().expect("a client");
     let error = first.get("/Campaigns").await.expect_err("always 503");
     assert_eq!((error.kind(), error.attempts()), (ErrorKind::Api, 3));
     // The second client's own budget is full, but the store's is spent.
     assert_eq!(second.budget_left(), Some(500));
     let error = second.get("/Campaigns").await.expect_err("always 503");
     assert_eq!((error.kind(), error.attempts()), (ErrorKind::Api, 1));
-    let asked = store.state().asked.clone();
-    assert_eq!(
-        asked
-            .iter()
-            .filter(|op| op.starts_with("charge_retry"))
-            .count(),
-        4,
-        "{asked:?}"
-    );
-    server.shutdown().await;
+    let asked = setup.store.state().asked.clone();
+    let charges = asked.iter().filter(|op| op.starts_with("charge_retry"));
+    assert_eq!(charges.count(), 4, "{asked:?}");
+    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn keys_name_the_account_and_group_and_never_the_token() {
-    let server = quiet_mock().await;
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
-    let client = builder(&server, &clock, &store).build().expect("a client");
+    let setup = setup(500, Behaviour::Answer).await;
+    let with_headers = json_page().header("X-RateLimit-Remaining", "999");
+    setup
+        .server
+        .push_fault(RequestMatch::any(), 1, with_headers);
+    let client = setup.client().build().expect("a client");
     client.get("/Campaigns").await.expect("campaigns");
+    // Without rate-limit headers (the quiet mock sends none) there is nothing to observe.
     let _ = client.get("/Actions").await;
-    let asked = store.state().asked.clone();
+    let asked = setup.store.state().asked.clone();
     let sid = DEMO_ACCOUNT_SID;
-    assert!(asked.contains(&format!("admit {sid}/default")), "{asked:?}");
-    assert!(
-        asked.contains(&format!("observe {sid}/default")),
-        "{asked:?}"
-    );
-    assert!(
-        asked.contains(&format!("admit {sid}/event_data")),
-        "{asked:?}"
-    );
+    for expected in [
+        format!("admit {sid}/default"),
+        format!("observe {sid}/default"),
+        format!("admit {sid}/event_data"),
+    ] {
+        assert!(asked.contains(&expected), "{expected} in {asked:?}");
+    }
+    let observed = asked.iter().filter(|op| op.starts_with("observe"));
+    assert_eq!(observed.count(), 1, "{asked:?}");
     assert!(
         asked.iter().all(|op| !op.contains(DEMO_AUTH_TOKEN)),
         "{asked:?}"
     );
-    server.shutdown().await;
+    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_failing_store_fails_no_call_and_is_reported_once() {
-    let server = quiet_mock().await;
-    server.push_fault(
-        RequestMatch::exact(&account_path("/Campaigns")),
-        1,
-        exhausted("10"),
-    );
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
-    store.behave(Behaviour::Fail);
-    let events = StoreEvents::default();
-    let _capture = events.capture();
-    let client = builder(&server, &clock, &store).build().expect("a client");
+    let setup = setup(500, Behaviour::Fail).await;
+    let campaigns = RequestMatch::exact(&account_path("/Campaigns"));
+    setup.server.push_fault(campaigns, 1, exhausted("10"));
+    let client = setup.client().build().expect("a client");
     client.get("/Campaigns").await.expect("goes on locally");
     // The in-process pace, kept from the server's headers, still holds the next call.
     client.get("/Campaigns").await.expect("held, then sent");
-    assert!(
-        clock.total_slept() >= Duration::from_secs(10),
-        "{:?}",
-        clock.sleeps()
-    );
+    let slept = setup.clock.total_slept();
+    assert!(slept >= Duration::from_secs(10), "slept {slept:?}");
     for _ in 0..3 {
         client
             .get("/Campaigns/1000")
             .await
             .expect("goes on locally");
     }
-    let warnings = events.at(tracing::Level::WARN);
+    let warnings = setup.events.at(tracing::Level::WARN);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("connection refused"), "{warnings:?}");
     assert!(!warnings[0].contains(DEMO_AUTH_TOKEN));
-    server.shutdown().await;
+    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_hanging_store_costs_a_call_at_most_its_timeout() {
-    let server = quiet_mock().await;
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
-    store.behave(Behaviour::Hang);
-    let events = StoreEvents::default();
-    let _capture = events.capture();
-    let client = builder(&server, &clock, &store)
+    let setup = setup(500, Behaviour::Hang).await;
+    let client = setup
+        .client()
         .store_policy(StorePolicy::new().with_timeout(Duration::from_millis(50)))
         .build()
         .expect("a client");
@@ -345,41 +366,35 @@ async fn a_hanging_store_costs_a_call_at_most_its_timeout() {
             .expect("never a hung call")
             .expect("goes on locally");
     }
-    let warnings = events.at(tracing::Level::WARN);
+    let warnings = setup.events.at(tracing::Level::WARN);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
         warnings[0].contains("no answer within 50ms"),
         "{warnings:?}"
     );
     // Asked once; then left alone for the probe interval, which the manual clock never reaches.
-    assert_eq!(store.state().asked.len(), 1, "{:?}", store.state().asked);
-    server.shutdown().await;
+    let asked = setup.store.state().asked.clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_store_is_taken_up_again_when_it_answers() {
-    let server = quiet_mock().await;
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
-    store.behave(Behaviour::Fail);
-    let events = StoreEvents::default();
-    let _capture = events.capture();
-    let client = builder(&server, &clock, &store).build().expect("a client");
+    let setup = setup(500, Behaviour::Fail).await;
+    let client = setup.client().build().expect("a client");
     client
         .get("/Campaigns/1000")
         .await
         .expect("goes on locally");
 
     // Another process spends the hour: the store knows, and answers again.
-    store.behave(Behaviour::Answer);
-    let hour_from_now = clock.elapsed() + Duration::from_secs(3600);
-    store.state().held_until.insert(
-        (DEMO_ACCOUNT_SID.to_owned(), RateGroup::Default),
-        hour_from_now,
-    );
+    setup.store.behave(Behaviour::Answer);
+    let hour_from_now = setup.clock.elapsed() + Duration::from_secs(3600);
+    let key = (DEMO_ACCOUNT_SID.to_owned(), RateGroup::Default);
+    setup.store.state().held_until.insert(key, hour_from_now);
     // Within the probe interval the store is left alone.
     client.get("/Campaigns/1000").await.expect("still local");
-    clock.advance(Duration::from_secs(2));
+    setup.clock.advance(Duration::from_secs(2));
     let error = client
         .get("/Campaigns/1000")
         .await
@@ -390,27 +405,19 @@ async fn the_store_is_taken_up_again_when_it_answers() {
     );
     let after = error.retry_after().expect("says when");
     assert!(after > Duration::from_secs(3590), "{after:?}");
-    assert_eq!(
-        server.requests().len(),
-        2,
-        "nothing sent while the store holds it"
-    );
-    assert_eq!(events.at(tracing::Level::WARN).len(), 1);
-    assert_eq!(
-        events.at(tracing::Level::INFO).len(),
-        1,
-        "the recovery is said"
-    );
-    server.shutdown().await;
+    let sent = setup.server.requests().len();
+    assert_eq!(sent, 2, "nothing sent while the store holds it");
+    assert_eq!(setup.events.at(tracing::Level::WARN).len(), 1);
+    let recovered = setup.events.at(tracing::Level::INFO);
+    assert_eq!(recovered.len(), 1, "the recovery is said: {recovered:?}");
+    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_policy_to_fail_fails_calls_the_store_cannot_admit() {
-    let server = quiet_mock().await;
-    let clock = manual_clock();
-    let store = MemoryStore::new(&clock, 500);
-    store.behave(Behaviour::Fail);
-    let client = builder(&server, &clock, &store)
+    let setup = setup(500, Behaviour::Fail).await;
+    let client = setup
+        .client()
         .store_policy(StorePolicy::new().with_on_failure(OnStoreFailure::FailCall))
         .build()
         .expect("a client");
@@ -424,20 +431,15 @@ async fn a_policy_to_fail_fails_calls_the_store_cannot_admit() {
         let source = std::error::Error::source(&error).expect("the store's error");
         assert_eq!(source.to_string(), "connection refused");
     }
-    assert_eq!(
-        server.requests().len(),
-        0,
-        "nothing sent without the store's word"
-    );
-    let refused = Client::builder()
-        .account_sid(DEMO_ACCOUNT_SID)
-        .auth_token(DEMO_AUTH_TOKEN)
-        .shared_limits(store)
+    let sent = setup.server.requests().len();
+    assert_eq!(sent, 0, "nothing sent without the store's word");
+    let refused = setup
+        .client()
         .store_policy(StorePolicy::new().with_timeout(Duration::ZERO))
         .build()
         .expect_err("a zero timeout");
     assert_eq!(refused.kind(), ErrorKind::InvalidConfig);
-    server.shutdown().await;
+    setup.server.shutdown().await;
 }
 
 #[test]

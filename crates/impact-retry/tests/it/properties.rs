@@ -94,6 +94,21 @@ fn run_call(
     info: &RateLimitInfo,
     randoms: &[u64],
 ) -> Vec<(Duration, Decision)> {
+    let decide = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+        policy.decide(state, failed, None, None)
+    };
+    run_call_deciding(policy, outcomes, idempotency, info, randoms, decide)
+}
+
+/// [`run_call`] with each decision made by `decide`.
+fn run_call_deciding(
+    policy: &RetryPolicy,
+    outcomes: &[Outcome],
+    idempotency: Idempotency,
+    info: &RateLimitInfo,
+    randoms: &[u64],
+    mut decide: impl FnMut(&mut RetryState, &FailedAttempt<'_>) -> Decision,
+) -> Vec<(Duration, Decision)> {
     let mut now = Duration::from_secs(5);
     let mut state = RetryState::start(policy, now);
     let mut decisions = Vec::new();
@@ -105,7 +120,7 @@ fn run_call(
             .with_rate_limit(info)
             .at(now, UNIX)
             .with_random(*random);
-        let decision = policy.decide(&mut state, &failed, None, None);
+        let decision = decide(&mut state, &failed);
         decisions.push((now, decision));
         match decision {
             Decision::Retry(retry) => now += retry.delay,
@@ -250,43 +265,6 @@ proptest! {
     }
 }
 
-/// One call decided the way a client with a budget kept in a shared store does: the proposal,
-/// the cost charged to a budget the policy never sees, then accept or refuse.
-fn run_call_with_an_outside_budget(
-    policy: &RetryPolicy,
-    outcomes: &[Outcome],
-    randoms: &[u64],
-    budget: &mut RetryBudget,
-) -> Vec<Decision> {
-    let mut now = Duration::from_secs(5);
-    let mut state = RetryState::start(policy, now);
-    let mut decisions = Vec::new();
-    for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
-        if state.begin_attempt(policy, now).is_err() {
-            break;
-        }
-        let failed = FailedAttempt::new(*outcome, Idempotency::Idempotent)
-            .at(now, UNIX)
-            .with_random(*random);
-        let decision = match policy.propose(&state, &failed, None) {
-            Proposal::GiveUp(give_up) => Decision::GiveUp(give_up),
-            Proposal::Retry(proposed) => {
-                if budget.try_withdraw(proposed.cost(budget.config()), now) {
-                    Decision::Retry(proposed.accept(&mut state, Some(budget.whole_tokens())))
-                } else {
-                    Decision::GiveUp(proposed.refuse())
-                }
-            }
-        };
-        decisions.push(decision);
-        match decision {
-            Decision::Retry(retry) => now += retry.delay,
-            _ => break,
-        }
-    }
-    decisions
-}
-
 proptest! {
     #[test]
     fn proposing_then_charging_elsewhere_decides_as_decide_does(
@@ -296,27 +274,30 @@ proptest! {
         capacity in 0_u32..40,
     ) {
         let config = BudgetConfig { capacity, ..BudgetConfig::new() };
+        let info = RateLimitInfo::default();
+        // The way a client with its budget in a shared store decides: the proposal, the cost
+        // charged to a budget the policy never sees, then accept or refuse.
         let mut outside = RetryBudget::new(config, Duration::ZERO);
-        let split = run_call_with_an_outside_budget(&policy, &outcomes, &randoms, &mut outside);
+        let charge_outside = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+            match policy.propose(state, failed, None) {
+                Proposal::GiveUp(give_up) => Decision::GiveUp(give_up),
+                Proposal::Retry(proposed) => {
+                    if outside.try_withdraw(proposed.cost(outside.config()), failed.now) {
+                        Decision::Retry(proposed.accept(state, Some(outside.whole_tokens())))
+                    } else {
+                        Decision::GiveUp(proposed.refuse())
+                    }
+                }
+            }
+        };
+        let idempotent = Idempotency::Idempotent;
+        let split = run_call_deciding(&policy, &outcomes, idempotent, &info, &randoms, charge_outside);
 
         let mut inside = RetryBudget::new(config, Duration::ZERO);
-        let mut now = Duration::from_secs(5);
-        let mut state = RetryState::start(&policy, now);
-        let mut whole = Vec::new();
-        for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
-            if state.begin_attempt(&policy, now).is_err() {
-                break;
-            }
-            let failed = FailedAttempt::new(*outcome, Idempotency::Idempotent)
-                .at(now, UNIX)
-                .with_random(*random);
-            let decision = policy.decide(&mut state, &failed, Some(&mut inside), None);
-            whole.push(decision);
-            match decision {
-                Decision::Retry(retry) => now += retry.delay,
-                _ => break,
-            }
-        }
+        let decide = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+            policy.decide(state, failed, Some(&mut inside), None)
+        };
+        let whole = run_call_deciding(&policy, &outcomes, idempotent, &info, &randoms, decide);
         prop_assert_eq!(split, whole);
         prop_assert_eq!(outside, inside);
     }
