@@ -28,7 +28,7 @@ pub(crate) struct Call {
     pub(crate) retry: RetryState,
     /// The report and rate-limit headers of the last answer that was an error.
     last_report: Option<Report>,
-    last_rate: Option<RateLimitInfo>,
+    pub(crate) last_rate: Option<RateLimitInfo>,
 }
 
 /// How a call ended.

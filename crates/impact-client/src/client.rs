@@ -107,6 +107,7 @@ impl Client {
         let store = builder
             .shared_limits
             .map(|store| (store, builder.store_policy));
+        let limits = Limits::new(&sid, builder.budget, store);
         Ok(Client {
             inner: Arc::new(Inner {
                 wire: Wire {
@@ -125,7 +126,7 @@ impl Client {
                 random: Random::new(builder.random_seed.unwrap_or_else(Random::seed_from_time)),
                 clock,
                 origin: now,
-                limits: Limits::new(builder.budget, store),
+                limits,
             }),
         })
     }
@@ -244,49 +245,37 @@ impl Client {
             else {
                 return call.finish(Ending::DeadlinePassed, clock);
             };
-            let attempt = inner.wire.attempt(request, &call.url, call.format);
-            let ended = match tokio::time::timeout(plan.timeout, attempt).await {
-                Ok(ended) => ended,
-                Err(_) => {
-                    self.catch_up(before, plan.timeout).await;
-                    AttemptEnd::Failed(Failure::timed_out(plan.timeout))
-                }
-            };
-            let now = self.now();
-            let unix_now = unix_secs(clock.unix_now());
-            let (outcome, rate, failure) = match ended {
-                AttemptEnd::Fatal(error) => return call.finish(Ending::Failed(error), clock),
-                AttemptEnd::Failed(failure) => {
-                    (Outcome::Transport(failure.transport), None, Some(failure))
-                }
-                AttemptEnd::Answered(raw) => {
-                    let answer = Answer::judge(raw, unix_now);
-                    let (rate, status) = (answer.rate, answer.raw.status);
-                    inner
-                        .limits
-                        .observe(key, &rate, status, now, unix_now)
-                        .await;
-                    if answer.report.is_none() {
-                        if plan.number == 1 {
-                            inner.limits.refill(key, now).await;
-                        }
-                        trace_success(plan.number, status.as_u16());
-                        let attempts = plan.number;
-                        return call.finish(Ending::Succeeded { answer, attempts }, clock);
+            // What the attempt left behind is scoped to this block, so that it takes no room in
+            // the call's future beside the waits that follow.
+            let (outcome, failure, now, unix_now) = {
+                let attempt = inner.wire.attempt(request, &call.url, call.format);
+                let ended = match tokio::time::timeout(plan.timeout, attempt).await {
+                    Ok(ended) => ended,
+                    Err(_) => {
+                        self.catch_up(before, plan.timeout).await;
+                        AttemptEnd::Failed(Failure::timed_out(plan.timeout))
                     }
-                    (call.answered_with_error(answer), Some(rate), None)
+                };
+                let (now, unix_now) = (self.now(), unix_secs(clock.unix_now()));
+                match self.judge(&mut call, ended, plan.number, group, (now, unix_now)) {
+                    Next::Finish(ending) => return call.finish(ending, clock),
+                    Next::Decide { outcome, failure } => (outcome, failure, now, unix_now),
                 }
             };
-            let mut failed = FailedAttempt::new(outcome, call.idempotency)
-                .at(now, unix_now)
-                .with_random(inner.random.next_u64());
-            if let Some(rate) = &rate {
-                failed = failed.with_rate_limit(rate);
-            }
-            let decided = inner
-                .limits
-                .decide(key, &call.policy, &mut call.retry, &failed);
-            match decided.await {
+            let decided = {
+                let mut failed = FailedAttempt::new(outcome, call.idempotency)
+                    .at(now, unix_now)
+                    .with_random(inner.random.next_u64());
+                // The headers are a response's: a transport failure has none.
+                if let (None, Some(rate)) = (&failure, &call.last_rate) {
+                    failed = failed.with_rate_limit(rate);
+                }
+                let decided = inner
+                    .limits
+                    .decide(key, &call.policy, &mut call.retry, &failed);
+                decided.settle().await
+            };
+            match decided {
                 Ok(Decision::Retry(retry)) => {
                     trace_retry(plan.number, outcome, &retry);
                     clock.sleep(retry.delay).await;
@@ -300,6 +289,46 @@ impl Client {
                 Err(error) => return call.finish(Ending::Failed(error), clock),
             }
         }
+    }
+
+    /// What an attempt's end means: the limits observe an answer; a success ends the call (and
+    /// refills the budget when it took one attempt); anything else is for the policy to decide.
+    fn judge(
+        &self,
+        call: &mut Call,
+        ended: AttemptEnd,
+        attempt: u32,
+        group: RateGroup,
+        (now, unix_now): (Duration, u64),
+    ) -> Next {
+        let limits = &self.inner.limits;
+        let raw = match ended {
+            AttemptEnd::Answered(raw) => raw,
+            AttemptEnd::Failed(failure) => {
+                let outcome = Outcome::Transport(failure.transport);
+                let failure = Some(failure);
+                return Next::Decide { outcome, failure };
+            }
+            AttemptEnd::Fatal(error) => return Next::Finish(Ending::Failed(error)),
+        };
+        let answer = Answer::judge(raw, unix_now);
+        let status = answer.raw.status;
+        limits.observe(group, &answer.rate, status, now, unix_now);
+        if answer.report.is_some() {
+            let outcome = call.answered_with_error(answer);
+            return Next::Decide {
+                outcome,
+                failure: None,
+            };
+        }
+        if attempt == 1 {
+            limits.refill(group, now);
+        }
+        trace_success(attempt, status.as_u16());
+        Next::Finish(Ending::Succeeded {
+            answer,
+            attempts: attempt,
+        })
     }
 
     /// Waits until the account's limits admit the call's next attempt, and returns the clock's
@@ -316,6 +345,7 @@ impl Client {
             .inner
             .limits
             .admit(key, now, call.policy.max_wait)
+            .settle()
             .await
             .map_err(Ending::Failed)?;
         match admission {
@@ -353,6 +383,22 @@ impl Client {
             clock.sleep_until(attempt_end).await;
         }
     }
+}
+
+/// What the loop does after an attempt.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "returned once per attempt and matched at once; boxing would allocate per call"
+)]
+enum Next {
+    /// The call ends.
+    Finish(Ending),
+    /// The attempt failed: the policy decides, from its outcome and the transport failure if
+    /// no response came.
+    Decide {
+        outcome: Outcome,
+        failure: Option<Failure>,
+    },
 }
 
 /// Every attempt is visible (SPEC 3): one event per attempt with its number, outcome and what

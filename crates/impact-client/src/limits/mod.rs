@@ -55,10 +55,12 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// soon as it answers. A store never makes a call panic or hang.
 ///
 /// The client never holds a lock across a store operation, and calls them from many tasks at
-/// once: an implementation is shared (`&self`) and must be safe to call concurrently.
-/// [`SharedLimits::observe`] and [`SharedLimits::refill`] are on the path of every call; an
-/// implementation that wants admission to be its only round trip may fold them into the next
-/// admission, or skip an observation that tells it nothing new.
+/// once: an implementation is shared (`&self`) and must be safe to call concurrently. A call
+/// waits on the store only for what it needs an answer to, admission and a retry's charge:
+/// [`SharedLimits::observe`] and [`SharedLimits::refill`] are sent from a tokio task of their
+/// own (bounded and handled like the others), so an observation may reach the store a moment
+/// after the response that carried it. Responses without rate-limit headers (and not 429s) are
+/// not observed at all.
 ///
 /// # An implementation
 ///

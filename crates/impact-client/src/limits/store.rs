@@ -1,10 +1,15 @@
 //! The limits a client owns: the in-process state, always kept, and a shared store when one is
 //! configured, asked under a timeout with the failure policy of [`StorePolicy`].
 //!
-//! Without a store every operation is the in-process one: no allocation, no await that can
-//! pend. With one, the in-process state is still updated from every response, so that it is
-//! ready the moment the store fails.
+//! Without a store every operation is the in-process one, answered at once: no allocation, no
+//! await, and nothing added to the size of a call's future. With one, the in-process state is
+//! still updated from every response, so that it is ready the moment the store fails; the
+//! decisions that need the store's answer (admission, a retry's charge) are boxed futures the
+//! call awaits, and what needs no answer (observations, refills) is sent from a task of its own,
+//! so that a call waits on the store once per attempt, not three times.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,8 +20,8 @@ use impact_retry::{
 };
 
 use super::{
-    Charge, LimitKey, LocalLimits, Observation, OnStoreFailure, SharedLimits, StoreError,
-    StoreFuture, StorePolicy,
+    Charge, LimitKey, LocalLimits, Observation, OnStoreFailure, RateGroup, SharedLimits,
+    StoreError, StoreFuture, StorePolicy,
 };
 use crate::error::{Error, ErrorKind};
 
@@ -24,7 +29,7 @@ use crate::error::{Error, ErrorKind};
 #[derive(Debug)]
 pub(crate) struct Limits {
     local: LocalLimits,
-    shared: Option<Shared>,
+    shared: Option<Arc<Shared>>,
 }
 
 /// A store of shared limits and the client's view of its health.
@@ -32,9 +37,28 @@ pub(crate) struct Limits {
 struct Shared {
     store: Arc<dyn SharedLimits>,
     policy: StorePolicy,
+    /// The Account SID, for the keys of operations sent from tasks of their own.
+    account: String,
     /// 0 while the store answers; after a failure, the instant (nanoseconds since the client's
     /// origin, at least 1) before which it is not asked again.
     resting_until_nanos: AtomicU64,
+}
+
+/// A decision of the limits: known at once (always, without a store), or a future to await
+/// while the store is asked.
+pub(crate) enum Verdict<'a, T> {
+    Ready(T),
+    Asking(Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>),
+}
+
+impl<T> Verdict<'_, T> {
+    /// The decision, once the store has answered (or failed, under the policy).
+    pub(crate) async fn settle(self) -> Result<T, Error> {
+        match self {
+            Verdict::Ready(decided) => Ok(decided),
+            Verdict::Asking(asking) => asking.await,
+        }
+    }
 }
 
 /// How asking the store ended.
@@ -47,17 +71,21 @@ enum Asked<T> {
 
 impl Limits {
     /// The in-process limits with a budget of `budget`'s sizes (none without one), and the
-    /// store to share them through, if any.
+    /// store to share them through, if any, for the account with this SID.
     pub(crate) fn new(
+        account: &str,
         budget: Option<BudgetConfig>,
         store: Option<(Arc<dyn SharedLimits>, StorePolicy)>,
     ) -> Limits {
         Limits {
             local: LocalLimits::new(budget),
-            shared: store.map(|(store, policy)| Shared {
-                store,
-                policy,
-                resting_until_nanos: AtomicU64::new(0),
+            shared: store.map(|(store, policy)| {
+                Arc::new(Shared {
+                    store,
+                    policy,
+                    account: account.to_owned(),
+                    resting_until_nanos: AtomicU64::new(0),
+                })
             }),
         }
     }
@@ -69,92 +97,97 @@ impl Limits {
 
     /// Whether a call in `key`'s group may be sent at `now`: the longer of the in-process
     /// answer and the store's.
-    pub(crate) async fn admit(
-        &self,
-        key: LimitKey<'_>,
+    pub(crate) fn admit<'a>(
+        &'a self,
+        key: LimitKey<'a>,
         now: Duration,
         max_wait: Duration,
-    ) -> Result<Admission, Error> {
+    ) -> Verdict<'a, Admission> {
         let local = self.local.admit(key.group(), now, max_wait);
         let Some(shared) = &self.shared else {
-            return Ok(local);
+            return Verdict::Ready(local);
         };
         if matches!(local, Admission::TooLong { .. }) {
-            return Ok(local);
+            return Verdict::Ready(local);
         }
-        let asked = shared
-            .ask("admit", key, now, || shared.store.admit(key, max_wait))
-            .await;
-        Ok(match shared.decisive(asked)? {
-            Some(remote) => longer(local, remote),
-            None => local,
-        })
+        Verdict::Asking(Box::pin(async move {
+            let asked = shared
+                .ask("admit", key, now, || shared.store.admit(key, max_wait))
+                .await;
+            Ok(match shared.decisive(asked)? {
+                Some(remote) => longer(local, remote),
+                None => local,
+            })
+        }))
     }
 
-    /// Records a response in `key`'s group, in the process and in the store (which is not
-    /// asked about a response that says nothing of the limits: no rate-limit header, not a 429).
-    pub(crate) async fn observe(
+    /// Records a response in `group`: in the process at once, and in the store from a task of
+    /// its own (unless the response says nothing of the limits: no rate-limit header, not a
+    /// 429).
+    pub(crate) fn observe(
         &self,
-        key: LimitKey<'_>,
+        group: RateGroup,
         rate: &RateLimitInfo,
         status: StatusCode,
         now: Duration,
         unix_now: u64,
     ) {
-        self.local.observe(key.group(), rate, status, now, unix_now);
+        self.local.observe(group, rate, status, now, unix_now);
         let says_something = !rate.is_empty() || status == StatusCode::TOO_MANY_REQUESTS;
         if let Some(shared) = &self.shared
             && says_something
         {
             let seen = Observation::new(status, *rate, unix_now);
-            // A failed observation is logged by `ask`; the response is already there.
-            let _ = shared
-                .ask("observe", key, now, || shared.store.observe(key, &seen))
-                .await;
+            shared.send("observe", group, now, move |store, key| {
+                Box::pin(async move { store.observe(key, &seen).await })
+            });
         }
     }
 
     /// The decision after a failed attempt. With a store and a budget, the policy proposes,
     /// the store charges the retry's cost atomically, and the proposal is accepted or refused;
     /// when the store cannot answer, the in-process budget decides.
-    pub(crate) async fn decide(
-        &self,
-        key: LimitKey<'_>,
-        policy: &RetryPolicy,
-        state: &mut RetryState,
-        failed: &FailedAttempt<'_>,
-    ) -> Result<Decision, Error> {
-        if let (Some(shared), Some(config)) = (&self.shared, self.local.budget_config()) {
-            let pacer = self.local.pacer(key.group());
-            let proposed = match policy.propose(state, failed, Some(&pacer)) {
-                Proposal::Retry(proposed) => proposed,
-                Proposal::GiveUp(give_up) => return Ok(Decision::GiveUp(give_up)),
-            };
+    pub(crate) fn decide<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        policy: &'a RetryPolicy,
+        state: &'a mut RetryState,
+        failed: &'a FailedAttempt<'a>,
+    ) -> Verdict<'a, Decision> {
+        let (Some(shared), Some(config)) = (&self.shared, self.local.budget_config()) else {
+            return Verdict::Ready(self.local.decide(policy, state, failed, key.group()));
+        };
+        let pacer = self.local.pacer(key.group());
+        let proposed = match policy.propose(state, failed, Some(&pacer)) {
+            Proposal::Retry(proposed) => proposed,
+            Proposal::GiveUp(give_up) => return Verdict::Ready(Decision::GiveUp(give_up)),
+        };
+        Verdict::Asking(Box::pin(async move {
             let tokens = proposed.cost(config);
             let asked = shared
                 .ask("charge_retry", key, failed.now, || {
                     shared.store.charge_retry(key, tokens)
                 })
                 .await;
-            match shared.decisive(asked)? {
+            Ok(match shared.decisive(asked)? {
                 Some(Charge::Paid { tokens_left }) => {
-                    return Ok(Decision::Retry(proposed.accept(state, Some(tokens_left))));
+                    Decision::Retry(proposed.accept(state, Some(tokens_left)))
                 }
-                Some(Charge::Refused) => return Ok(Decision::GiveUp(proposed.refuse())),
-                None => {}
-            }
-        }
-        Ok(self.local.decide(policy, state, failed, key.group()))
+                Some(Charge::Refused) => Decision::GiveUp(proposed.refuse()),
+                None => self.local.decide(policy, state, failed, key.group()),
+            })
+        }))
     }
 
-    /// Refills the budget after a call that succeeded on its first attempt.
-    pub(crate) async fn refill(&self, key: LimitKey<'_>, now: Duration) {
+    /// Refills the budget after a call that succeeded on its first attempt: in the process at
+    /// once, and in the store from a task of its own.
+    pub(crate) fn refill(&self, group: RateGroup, now: Duration) {
         self.local.refill(now);
         if let (Some(shared), Some(config)) = (&self.shared, self.local.budget_config()) {
             let tokens = config.success_refill;
-            let _ = shared
-                .ask("refill", key, now, || shared.store.refill(key, tokens))
-                .await;
+            shared.send("refill", group, now, move |store, key| {
+                store.refill(key, tokens)
+            });
         }
     }
 }
@@ -196,6 +229,34 @@ impl Shared {
             );
         }
         Asked::Failed(error)
+    }
+
+    /// Sends what needs no answer (an observation, a refill) from a task of its own, so that
+    /// no call waits on it; it is bounded by the timeout and its failure handled by
+    /// [`Shared::ask`] like any other. Nothing is sent while the store rests.
+    fn send<F>(self: &Arc<Self>, operation: &'static str, group: RateGroup, now: Duration, op: F)
+    where
+        F: for<'k> FnOnce(&'k dyn SharedLimits, LimitKey<'k>) -> StoreFuture<'k, ()>
+            + Send
+            + 'static,
+    {
+        if self.is_resting(now) {
+            return;
+        }
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            let key = LimitKey::new(&shared.account, group);
+            let store = &*shared.store;
+            let _ = shared.ask(operation, key, now, || op(store, key)).await;
+        });
+    }
+
+    /// Whether the store rests at `now`, without taking the probe.
+    fn is_resting(&self, now: Duration) -> bool {
+        if self.policy.on_failure == OnStoreFailure::FailCall {
+            return false;
+        }
+        nanos(now) < self.resting_until_nanos.load(Ordering::Acquire)
     }
 
     /// Whether the store is left alone at `now`. When its rest is over, one caller takes the

@@ -242,6 +242,21 @@ impl Setup {
     }
 }
 
+/// Waits until the store has been asked `count` operations named `name`: observations and
+/// refills are sent from tasks of their own, after the call that made them has returned.
+async fn until_asked(store: &MemoryStore, name: &str, count: usize) {
+    let asked = |store: &MemoryStore| {
+        let state = store.state();
+        state.asked.iter().filter(|op| op.starts_with(name)).count()
+    };
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while asked(store) < count {
+            tokio::task::yield_now().await;
+        }
+    });
+    waited.await.expect("the store is asked in time");
+}
+
 #[tokio::test]
 async fn clients_of_one_store_share_one_pace_per_group() {
     let Setup {
@@ -259,6 +274,7 @@ async fn clients_of_one_store_share_one_pace_per_group() {
     let first = builder(&server, &clock, &store).build().expect("a client");
     let second = builder(&server, &clock, &store).build().expect("a client");
     first.get("/Campaigns").await.expect("the first call");
+    until_asked(&store, "observe", 1).await;
 
     // The other client's reports are another group: not held.
     second
@@ -309,11 +325,14 @@ async fn keys_name_the_account_and_group_and_never_the_token() {
     client.get("/Campaigns").await.expect("campaigns");
     // Without rate-limit headers (the quiet mock sends none) there is nothing to observe.
     let _ = client.get("/Actions").await;
+    until_asked(&setup.store, "refill", 1).await;
+    until_asked(&setup.store, "observe", 1).await;
     let asked = setup.store.state().asked.clone();
     let sid = DEMO_ACCOUNT_SID;
     for expected in [
         format!("admit {sid}/default"),
         format!("observe {sid}/default"),
+        format!("refill {sid}/default"),
         format!("admit {sid}/event_data"),
     ] {
         assert!(asked.contains(&expected), "{expected} in {asked:?}");
