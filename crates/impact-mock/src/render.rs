@@ -3,7 +3,7 @@
 //! `impact-errors`' types, so that their changes land here.
 
 use impact_codec::{PageMeta, WriteResult};
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 use serde_json::{Map, Value};
 
 use crate::fault::FaultShape;
@@ -62,8 +62,7 @@ pub(crate) fn envelope(format: Format, message: &str, errors: &[(&str, &str)]) -
             FieldError::new(Some((*field).to_owned()), (*message).to_owned(), None)
         })
         .collect();
-    body.api_error = true;
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ApiError;
     encode(format, &body)
 }
 
@@ -72,7 +71,7 @@ pub(crate) fn problem(status: u16, title: &str) -> Vec<u8> {
     let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Problem);
     body.status = Some(status.to_string());
     body.message = Some(title.to_owned());
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ReportsError;
     impact_codec::encode_json(&body)
 }
 
@@ -81,7 +80,7 @@ pub(crate) fn spring(error: &str, message: &str) -> Vec<u8> {
     let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Spring);
     body.status = Some(error.to_ascii_uppercase().replace(' ', "_"));
     body.message = Some(message.to_owned());
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ReportsError;
     impact_codec::encode_json(&body)
 }
 
@@ -120,8 +119,7 @@ pub(crate) fn conversion_errors(errors: &[(Option<&str>, &str)]) -> Vec<u8> {
             )
         })
         .collect();
-    body.api_error = true;
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ApiError;
     impact_codec::encode_json(&body)
 }
 

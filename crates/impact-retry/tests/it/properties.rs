@@ -5,7 +5,7 @@ use core::time::Duration;
 use impact_errors::{RateLimitInfo, Reset, RetryAfter, StatusCode};
 use impact_retry::{
     Admission, BudgetConfig, Decision, FailedAttempt, GiveUpReason, Idempotency, Jitter, Outcome,
-    Pacer, RetryBudget, RetryPolicy, RetryState, TransportFailure,
+    Pacer, Proposal, RetryBudget, RetryPolicy, RetryState, TransportFailure,
 };
 use proptest::prelude::*;
 
@@ -94,6 +94,21 @@ fn run_call(
     info: &RateLimitInfo,
     randoms: &[u64],
 ) -> Vec<(Duration, Decision)> {
+    let decide = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+        policy.decide(state, failed, None, None)
+    };
+    run_call_deciding(policy, outcomes, idempotency, info, randoms, decide)
+}
+
+/// [`run_call`] with each decision made by `decide`.
+fn run_call_deciding(
+    policy: &RetryPolicy,
+    outcomes: &[Outcome],
+    idempotency: Idempotency,
+    info: &RateLimitInfo,
+    randoms: &[u64],
+    mut decide: impl FnMut(&mut RetryState, &FailedAttempt<'_>) -> Decision,
+) -> Vec<(Duration, Decision)> {
     let mut now = Duration::from_secs(5);
     let mut state = RetryState::start(policy, now);
     let mut decisions = Vec::new();
@@ -105,7 +120,7 @@ fn run_call(
             .with_rate_limit(info)
             .at(now, UNIX)
             .with_random(*random);
-        let decision = policy.decide(&mut state, &failed, None, None);
+        let decision = decide(&mut state, &failed);
         decisions.push((now, decision));
         match decision {
             Decision::Retry(retry) => now += retry.delay,
@@ -229,7 +244,7 @@ proptest! {
             ..RateLimitInfo::default()
         };
         let mut pacer = Pacer::new();
-        pacer.observe(&info, false, observed_at, unix_now);
+        pacer.observe(&info, StatusCode::OK, observed_at, unix_now);
         let true_reset = observed_at + Duration::from_secs(reset_delay);
         let asked = observed_at + Duration::from_millis(asked_after_ms);
         match pacer.admit(asked, Duration::from_secs(max_wait)) {
@@ -247,5 +262,43 @@ proptest! {
         if asked < true_reset {
             prop_assert_ne!(pacer.admit(asked, Duration::MAX), Admission::Now);
         }
+    }
+}
+
+proptest! {
+    #[test]
+    fn proposing_then_charging_elsewhere_decides_as_decide_does(
+        policy in policy(),
+        outcomes in prop::collection::vec(outcome(), 1..8),
+        randoms in prop::collection::vec(any::<u64>(), 1..4),
+        capacity in 0_u32..40,
+    ) {
+        let config = BudgetConfig { capacity, ..BudgetConfig::new() };
+        let info = RateLimitInfo::default();
+        // The way a client with its budget in a shared store decides: the proposal, the cost
+        // charged to a budget the policy never sees, then accept or refuse.
+        let mut outside = RetryBudget::new(config, Duration::ZERO);
+        let charge_outside = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+            match policy.propose(state, failed, None) {
+                Proposal::GiveUp(give_up) => Decision::GiveUp(give_up),
+                Proposal::Retry(proposed) => {
+                    if outside.try_withdraw(proposed.cost(outside.config()), failed.now) {
+                        Decision::Retry(proposed.accept(state, Some(outside.whole_tokens())))
+                    } else {
+                        Decision::GiveUp(proposed.refuse())
+                    }
+                }
+            }
+        };
+        let idempotent = Idempotency::Idempotent;
+        let split = run_call_deciding(&policy, &outcomes, idempotent, &info, &randoms, charge_outside);
+
+        let mut inside = RetryBudget::new(config, Duration::ZERO);
+        let decide = |state: &mut RetryState, failed: &FailedAttempt<'_>| {
+            policy.decide(state, failed, Some(&mut inside), None)
+        };
+        let whole = run_call_deciding(&policy, &outcomes, idempotent, &info, &randoms, decide);
+        prop_assert_eq!(split, whole);
+        prop_assert_eq!(outside, inside);
     }
 }
