@@ -317,9 +317,12 @@ pub struct StreamPlan {
     pub min_calls: u64,
     /// The rate-limit group the calls count against.
     pub group: &'static str,
-    /// That group's documented calls per hour.
-    pub calls_per_hour: u32,
-    /// The time the hourly quota needs for `min_calls`, in whole seconds.
+    /// That group's documented limit: calls per window...
+    pub limit_calls: u32,
+    /// ...of this many seconds (3,600, or 86,400 for the daily export limit).
+    pub limit_window_secs: u32,
+    /// The time the group's quota needs for `min_calls`, in whole seconds, when nothing else
+    /// spends it.
     pub quota_secs: u64,
 }
 
@@ -350,8 +353,10 @@ impl StreamPlan {
         };
         let min_calls = units * per_unit + discovery_calls;
         let group = spec.group;
-        let quota = Duration::from_secs(3600) * u32::try_from(min_calls).unwrap_or(u32::MAX)
-            / group.calls_per_hour();
+        let (limit_calls, limit_window_secs) = group.limit();
+        let quota = Duration::from_secs(u64::from(limit_window_secs))
+            * u32::try_from(min_calls).unwrap_or(u32::MAX)
+            / limit_calls;
         Ok(StreamPlan {
             stream: spec.name,
             mode: run.mode,
@@ -362,7 +367,8 @@ impl StreamPlan {
             discovery_calls,
             min_calls,
             group: group.as_str(),
-            calls_per_hour: group.calls_per_hour(),
+            limit_calls,
+            limit_window_secs,
             quota_secs: quota.as_secs(),
         })
     }
@@ -539,19 +545,29 @@ mod tests {
 
     #[test]
     fn the_quota_time_follows_the_group() {
-        let spec = spec(ApiKind::Brand, "Actions");
-        let plan = StreamPlan::of(
-            spec,
-            &StreamState::default(),
-            &SyncOptions::new(),
-            at("2025-06-01T00:00:00Z"),
-            20,
-            1,
-        )
-        .expect("a plan");
-        // 501 calls at 500 an hour.
-        assert_eq!(plan.quota_secs, 3607);
-        assert_eq!(plan.group, "event_level");
+        let now = at("2025-06-01T00:00:00Z");
+        let cases = [
+            // 501 calls of the Brand's 1,000 an hour.
+            (ApiKind::Brand, "Actions", 20, 1, "other", 1803),
+            // 25 calls of the Partner's 500 an hour for performance detail.
+            (ApiKind::Partner, "Actions", 1, 0, "performance_detail", 180),
+        ];
+        for (api, stream, partitions, discovery, group, secs) in cases {
+            let plan = StreamPlan::of(
+                spec(api, stream),
+                &StreamState::default(),
+                &SyncOptions::new(),
+                now,
+                partitions,
+                discovery,
+            )
+            .expect("a plan");
+            assert_eq!(
+                (plan.group, plan.quota_secs),
+                (group, secs),
+                "{api:?} {stream}"
+            );
+        }
     }
 
     #[test]

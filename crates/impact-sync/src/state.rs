@@ -29,6 +29,15 @@ pub struct StreamState {
 }
 
 impl StreamState {
+    /// The state of a stream with no run in progress, whose last complete run ended at
+    /// `synced_until` (`None`: never synced; the next run reads from the start date).
+    pub fn new(synced_until: Option<Timestamp>) -> StreamState {
+        StreamState {
+            synced_until,
+            run: None,
+        }
+    }
+
     /// The end of the last complete run.
     pub fn synced_until(&self) -> Option<Timestamp> {
         self.synced_until

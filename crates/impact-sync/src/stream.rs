@@ -19,8 +19,16 @@
 //! - `tap-impact`: the streams of the Singer connector `singer-io/tap-impact`
 //!   (`tap_impact/streams.py`): which lists a connector reads, their keys and parents.
 //! - `spec-2.6`: SPEC 2.6, the rate-limit groups of the Partner API.
+//! - `notes-sync`, `notes-resources`, `notes-rates`: the project's research notes on the same
+//!   sources (`sync.md`, `resources.md`, `rate-limits.md`), which quote the rate-limit pages
+//!   (integrations.impact.com `partner-api-reference/readme/rate-limits`,
+//!   `impact-brand/reference/rate-limits`) and collect what the reference leaves unsaid.
 //!
-//! Where the documents are silent the row says so, and says what was chosen.
+//! Where the documents are silent the row says so, and says what was chosen. Unsaid
+//! everywhere: the maximum page size of any list (the largest documented value is the
+//! actions' default of 20,000; other lists get the documented general default of 1,000), the
+//! status and body of a refusal, how soon a change shows in the update filters, and any
+//! deletion signal.
 
 use impact_client::ApiKind;
 
@@ -30,6 +38,9 @@ use impact_client::ApiKind;
 pub enum Key {
     /// One attribute, as a string (`Id`, `BatchId`).
     Field(&'static str),
+    /// Several attributes, joined with `/`, where one is unique only within a parent
+    /// (Partner deals: `CampaignId/Id`).
+    Fields(&'static [&'static str]),
     /// One object per account (`CompanyInformation`): the key is this constant.
     Singleton(&'static str),
 }
@@ -142,35 +153,46 @@ pub enum Read {
     },
 }
 
-/// The endpoint group whose hourly limit a stream's calls count against.
+/// The rate-limit group a stream's calls count against (notes-rates, quoting the Partner and
+/// Brand rate-limit pages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RateGroup {
-    /// Most endpoints: 1,000 calls an hour (spec-2.6, Partner).
-    Default,
-    /// Event-level data (actions, action updates, inquiries, clicks): 500 an hour.
-    EventLevel,
-    /// Reports: 250 an hour.
-    Reports,
+    /// Partner "Performance detail": event-level data (`/Actions`, `/Clicks`, some
+    /// `/Reports`), 500 an hour. `/ActionUpdates` is counted here (inferred: not named).
+    PerformanceDetail,
+    /// Partner "Product Search": `/Catalogs/*/Items`, 3,000 an hour.
+    ProductSearch,
+    /// Brand "Catalogs": every `/Catalogs` path, 3,600 an hour.
+    Catalogs,
+    /// Everything else: 1,000 an hour (Brand actions included: the Brand API has no
+    /// performance group).
+    Other,
+    /// `/ReportExport`: 100 a day, both APIs.
+    ReportExport,
 }
 
 impl RateGroup {
-    /// The documented calls per hour of the Partner API (spec-2.6). The Brand API documents
-    /// no group limits of its own in the sources above; the same figures are assumed.
-    pub fn calls_per_hour(self) -> u32 {
+    /// The documented limit: calls per window of `window_secs` seconds.
+    pub fn limit(self) -> (u32, u32) {
         match self {
-            RateGroup::Default => 1_000,
-            RateGroup::EventLevel => 500,
-            RateGroup::Reports => 250,
+            RateGroup::PerformanceDetail => (500, 3_600),
+            RateGroup::ProductSearch => (3_000, 3_600),
+            RateGroup::Catalogs => (3_600, 3_600),
+            RateGroup::Other => (1_000, 3_600),
+            RateGroup::ReportExport => (100, 86_400),
         }
     }
 
-    /// A short name: `default`, `event_level`, `reports`.
+    /// A short name: `performance_detail`, `product_search`, `catalogs`, `other`,
+    /// `report_export`.
     pub fn as_str(self) -> &'static str {
         match self {
-            RateGroup::Default => "default",
-            RateGroup::EventLevel => "event_level",
-            RateGroup::Reports => "reports",
+            RateGroup::PerformanceDetail => "performance_detail",
+            RateGroup::ProductSearch => "product_search",
+            RateGroup::Catalogs => "catalogs",
+            RateGroup::Other => "other",
+            RateGroup::ReportExport => "report_export",
         }
     }
 }
@@ -369,7 +391,7 @@ const fn reference(
         read: Read::Full,
         page_size: LIST_PAGE,
         lookback_days: 0,
-        group: RateGroup::Default,
+        group: RateGroup::Other,
         by_default: true,
         sources,
     }
@@ -384,7 +406,12 @@ const fn company(api: ApiKind, sources: &'static str) -> StreamSpec {
     }
 }
 
-const fn actions(api: ApiKind, fan_out: &'static [FanOut], sources: &'static str) -> StreamSpec {
+const fn actions(
+    api: ApiKind,
+    fan_out: &'static [FanOut],
+    group: RateGroup,
+    sources: &'static str,
+) -> StreamSpec {
     StreamSpec {
         fan_out,
         read: Read::Windowed {
@@ -393,7 +420,7 @@ const fn actions(api: ApiKind, fan_out: &'static [FanOut], sources: &'static str
         },
         page_size: ACTIONS_PAGE,
         lookback_days: ACTION_LOOKBACK,
-        group: RateGroup::EventLevel,
+        group,
         ..reference(api, "Actions", "Actions", sources)
     }
 }
@@ -403,6 +430,7 @@ const fn actions(api: ApiKind, fan_out: &'static [FanOut], sources: &'static str
 const fn action_updates(
     api: ApiKind,
     fan_out: &'static [FanOut],
+    group: RateGroup,
     sources: &'static str,
 ) -> StreamSpec {
     StreamSpec {
@@ -413,7 +441,7 @@ const fn action_updates(
         },
         page_size: ACTIONS_PAGE,
         lookback_days: ACTION_LOOKBACK,
-        group: RateGroup::EventLevel,
+        group,
         ..reference(api, "ActionUpdates", "ActionUpdates", sources)
     }
 }
@@ -421,15 +449,19 @@ const fn action_updates(
 /// Inquiries are filtered by creation date only; a resolution changes an inquiry later, so
 /// incremental runs re-read creation windows over the lookback (an assumption: no document
 /// says how late a resolution comes).
-const fn action_inquiries(api: ApiKind, sources: &'static str) -> StreamSpec {
+const fn action_inquiries(
+    api: ApiKind,
+    fan_out: &'static [FanOut],
+    sources: &'static str,
+) -> StreamSpec {
     const FILTER: DateFilter = created("StartDate", "EndDate");
     StreamSpec {
+        fan_out,
         read: Read::Windowed {
             initial: FILTER,
             changes: &[FILTER],
         },
         lookback_days: ACTION_LOOKBACK,
-        group: RateGroup::EventLevel,
         ..reference(api, "ActionInquiries", "ActionInquiries", sources)
     }
 }
@@ -455,7 +487,7 @@ const fn report_export(api: ApiKind, filter: DateFilter, sources: &'static str) 
         read: Read::Export { filter },
         page_size: None,
         lookback_days: 45,
-        group: RateGroup::Reports,
+        group: RateGroup::ReportExport,
         by_default: false,
         ..reference(api, "ReportExport", "ReportExport/{}", sources)
     }
@@ -476,12 +508,15 @@ const fn per_campaign(
 /// The Partner API (`/Mediapartners/{SID}`, v16).
 static PARTNER: &[StreamSpec] = &[
     company(ApiKind::Partner, "oas-partner-account; tap-impact"),
-    reference(
-        ApiKind::Partner,
-        "Campaigns",
-        "Campaigns",
-        "oas-partner-campaigns (joined programs); tap-impact",
-    ),
+    StreamSpec {
+        key: Key::Field("CampaignId"),
+        ..reference(
+            ApiKind::Partner,
+            "Campaigns",
+            "Campaigns",
+            "oas-partner-campaigns (joined programs; a Program's id is CampaignId, it has no Id); notes-resources 3.2",
+        )
+    },
     reference(
         ApiKind::Partner,
         "Ads",
@@ -489,12 +524,12 @@ static PARTNER: &[StreamSpec] = &[
         "oas-partner-ads (UpdatedDateStart/End exist; a full read is a page or two); tap-impact",
     ),
     StreamSpec {
-        list_key: "Deals",
+        key: Key::Fields(&["CampaignId", "Id"]),
         ..per_campaign(
             ApiKind::Partner,
             "Deals",
             "Campaigns/{}/Deals",
-            "oas-partner-deals: deals are listed per campaign",
+            "oas-partner-deals: listed per campaign only; notes-sync (Id unique per campaign, so the key is CampaignId/Id)",
         )
     },
     reference(
@@ -512,11 +547,12 @@ static PARTNER: &[StreamSpec] = &[
     StreamSpec {
         list_key: "Items",
         fan_out: &[FanOut::Path { parent: "Catalogs" }],
+        group: RateGroup::ProductSearch,
         ..reference(
             ApiKind::Partner,
             "CatalogItems",
             "Catalogs/{}/Items",
-            "oas-partner-catalogs: items per catalog; tap-impact (catalog_items)",
+            "oas-partner-catalogs: items per catalog, Id = product_{CatalogId}_{CatalogItemId}; notes-rates (Product Search 3,000/h); tap-impact (catalog_items)",
         )
     },
     StreamSpec {
@@ -534,20 +570,23 @@ static PARTNER: &[StreamSpec] = &[
     actions(
         ApiKind::Partner,
         &[],
+        RateGroup::PerformanceDetail,
         "ref-actions (CampaignId optional for partners); oas-partner-actions (ActionDate, StartDate/EndDate = last updated, LockingDate filters, 45 days, 3-year floor)",
     ),
     action_updates(
         ApiKind::Partner,
         &[],
-        "ref-actions (action updates: UpdateDate via StartDate/EndDate, CampaignId optional); oas-partner-actions",
+        RateGroup::PerformanceDetail,
+        "ref-actions (action updates: UpdateDate via StartDate/EndDate, CampaignId optional); oas-partner-actions; notes-rates (Performance detail, inferred)",
     ),
     action_inquiries(
         ApiKind::Partner,
-        "oas-partner-actioninquiries (StartDate/EndDate = CreationDate)",
+        &[],
+        "oas-partner-actioninquiries (StartDate/EndDate = CreationDate; no window rule documented; a resolution changes an inquiry with no update filter); notes-sync",
     ),
     invoices(
         ApiKind::Partner,
-        "oas-partner-invoices (StartDate/EndDate = created)",
+        "oas-partner-invoices (StartDate/EndDate = created); notes-sync (line items change status, no update filter)",
     ),
     reference(
         ApiKind::Partner,
@@ -591,28 +630,36 @@ static BRAND: &[StreamSpec] = &[
         "PromoCodes",
         "oas-brand-promocodes; tap-impact",
     ),
-    reference(
-        ApiKind::Brand,
-        "Catalogs",
-        "Catalogs",
-        "oas-brand-catalogs; tap-impact",
-    ),
+    StreamSpec {
+        group: RateGroup::Catalogs,
+        ..reference(
+            ApiKind::Brand,
+            "Catalogs",
+            "Catalogs",
+            "oas-brand-catalogs; notes-rates (Catalogs 3,600/h); tap-impact",
+        )
+    },
     StreamSpec {
         list_key: "Items",
+        key: Key::Field("Uri"),
         fan_out: &[FanOut::Path { parent: "Catalogs" }],
+        group: RateGroup::Catalogs,
         ..reference(
             ApiKind::Brand,
             "CatalogItems",
             "Catalogs/{}/Items",
-            "oas-brand-catalogs; tap-impact (catalog_items)",
+            "oas-brand-catalogs (no Id attribute, no CatalogId: the key is Uri, /Advertisers/{SID}/Catalogs/{CatalogId}/Items/{CatalogItemId}; a paging limit of 20,000 records per catalog); notes-rates (Catalogs 3,600/h); tap-impact (catalog_items)",
         )
     },
-    reference(
-        ApiKind::Brand,
-        "MediaPartners",
-        "MediaPartners",
-        "oas-brand-partners; tap-impact",
-    ),
+    StreamSpec {
+        list_key: "Partners",
+        ..reference(
+            ApiKind::Brand,
+            "MediaPartners",
+            "MediaPartners",
+            "oas-brand-partners (list key Partners; tap-impact reads MediaPartners)",
+        )
+    },
     StreamSpec {
         list_key: "Groups",
         ..per_campaign(
@@ -642,25 +689,29 @@ static BRAND: &[StreamSpec] = &[
     actions(
         ApiKind::Brand,
         CAMPAIGN_QUERY,
+        RateGroup::Other,
         "ref-actions (CampaignId required for brands; StartDate/EndDate = last updated; state transitions are not updates: LockingDate); oas-brand-actions; tap-impact (actions per campaign)",
     ),
     action_updates(
         ApiKind::Brand,
         CAMPAIGN_QUERY,
+        RateGroup::Other,
         "ref-actions (list all action updates: CampaignId required, UpdateDate via StartDate/EndDate); oas-brand-actions; tap-impact",
     ),
     action_inquiries(
         ApiKind::Brand,
-        "oas-brand-actioninquiries (StartDate/EndDate = created); tap-impact",
+        CAMPAIGN_QUERY,
+        "oas-brand-actioninquiries (StartDate/EndDate = created); notes-sync (CampaignId required on the Brand API); tap-impact (per campaign)",
     ),
     invoices(ApiKind::Brand, "oas-brand-invoices; tap-impact"),
     StreamSpec {
         key: Key::Field("BatchId"),
+        list_key: "APISubmission",
         ..reference(
             ApiKind::Brand,
             "APISubmissions",
             "APISubmissions",
-            "oas-brand-submissions (no filters); tap-impact (key batch_id)",
+            "oas-brand-submissions (no filters; list key APISubmission); tap-impact (key batch_id)",
         )
     },
     StreamSpec {

@@ -76,6 +76,13 @@ pub fn key_of(item: &serde_json::Value, key: Key) -> Option<String> {
             serde_json::Value::Number(number) => Some(number.to_string()),
             _ => None,
         },
+        Key::Fields(fields) => {
+            let parts = fields
+                .iter()
+                .map(|field| key_of(item, Key::Field(field)))
+                .collect::<Option<Vec<_>>>()?;
+            Some(parts.join("/"))
+        }
         Key::Singleton(constant) => Some(constant.to_owned()),
     }
 }
@@ -131,6 +138,24 @@ pub trait Store {
 }
 
 impl<S: Store + ?Sized> Store for &mut S {
+    fn state(&self, stream: &str) -> StreamState {
+        (**self).state(stream)
+    }
+
+    fn commit(&mut self, batch: Batch<'_>) -> Result<Committed, StoreError> {
+        (**self).commit(batch)
+    }
+
+    fn states(&self) -> BTreeMap<String, StreamState> {
+        (**self).states()
+    }
+
+    fn records(&mut self, stream: &str, key: Key) -> Result<BTreeMap<String, String>, StoreError> {
+        (**self).records(stream, key)
+    }
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
     fn state(&self, stream: &str) -> StreamState {
         (**self).state(stream)
     }
@@ -309,6 +334,11 @@ mod tests {
         for (item, expect) in cases {
             assert_eq!(key_of(&item, Key::Field("Id")).as_deref(), expect, "{item}");
         }
+        let composite = Key::Fields(&["CatalogId", "CatalogItemId"]);
+        let item = serde_json::json!({"CatalogId": "7", "CatalogItemId": "sku-1"});
+        assert_eq!(key_of(&item, composite).as_deref(), Some("7/sku-1"));
+        let partial = serde_json::json!({"CatalogId": "7"});
+        assert_eq!(key_of(&partial, composite), None);
         assert_eq!(
             key_of(&serde_json::json!({}), Key::Singleton("CompanyInformation")).as_deref(),
             Some("CompanyInformation")

@@ -212,3 +212,80 @@ impl Store for SqliteStore {
         Ok(records)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Row;
+    use crate::time::Timestamp;
+
+    fn batch<'a>(rows: &'a [Row], state: &'a StreamState) -> Batch<'a> {
+        Batch {
+            stream: "Actions",
+            key: Key::Field("Id"),
+            rows,
+            state,
+            synced_at: Timestamp::from_unix(1_700_000_000),
+        }
+    }
+
+    fn page(version: u32, ids: std::ops::Range<u32>) -> Vec<Row> {
+        ids.map(|id| Row::new(format!("{id}"), format!(r#"{{"Id":"{id}","v":{version}}}"#)))
+            .collect()
+    }
+
+    /// A commit abandoned after any number of its rows (the transaction is dropped, as when
+    /// the process dies before `COMMIT`) leaves exactly the earlier commits, in memory and on
+    /// disk; the same commit made again afterwards lands whole.
+    #[test]
+    fn an_abandoned_commit_leaves_nothing_behind() {
+        let dir =
+            std::env::temp_dir().join(format!("impact-sync-sqlite-abandon-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let path = dir.join("store.sqlite3");
+        let first = page(1, 0..6);
+        let second = page(2, 3..10);
+        let before = StreamState::new(Some(Timestamp::from_unix(1)));
+        let after = StreamState::new(Some(Timestamp::from_unix(2)));
+        for fail_at in 0..second.len() {
+            let _ = std::fs::remove_file(&path);
+            let mut store = SqliteStore::open(&path).expect("a store");
+            store
+                .commit(batch(&first, &before))
+                .expect("the first page");
+            let expected = store.records("Actions", Key::Field("Id")).expect("records");
+            store.fail_after_rows = Some(fail_at);
+            assert!(store.commit(batch(&second, &after)).is_err());
+            assert_eq!(
+                store.state("Actions"),
+                before,
+                "in memory, failing at {fail_at}"
+            );
+            drop(store);
+            let mut store = SqliteStore::open(&path).expect("reopened");
+            assert_eq!(
+                store.state("Actions"),
+                before,
+                "on disk, failing at {fail_at}"
+            );
+            assert_eq!(
+                store.records("Actions", Key::Field("Id")).expect("records"),
+                expected
+            );
+            let committed = store
+                .commit(batch(&second, &after))
+                .expect("the second page");
+            assert_eq!((committed.written, committed.unchanged), (7, 0));
+            assert_eq!(
+                store
+                    .records("Actions", Key::Field("Id"))
+                    .expect("records")
+                    .len(),
+                10
+            );
+            assert_eq!(store.state("Actions"), after);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
