@@ -792,8 +792,10 @@ fn decode_list(answer: &Answer) -> Result<impact_codec::Page, SyncError> {
         .map_err(|error| SyncError::unexpected(format!("not a list page: {error}")))
 }
 
-/// Rows of a page's items. Report rows carry no key: theirs is the report, the window and the
-/// row's position in the export.
+/// Rows of a page's items. Report rows carry no key: each gets an `Id` attribute of the
+/// report, the window's start and the row's position in the export
+/// (`mp_action_listing/2025-04-01T00:00:00Z/17`), added to the record so that every store
+/// (a JSONL file keeps only records) can tell rows apart.
 fn rows_of(
     spec: &StreamSpec,
     items: &[Value],
@@ -810,10 +812,18 @@ fn rows_of(
                 let start = window
                     .map(|(_, window)| window.start.to_string())
                     .unwrap_or_default();
-                Ok(Row::new(
-                    format!("{}/{start}/{index}", partition.join("/")),
-                    item.to_string(),
-                ))
+                let id = format!("{}/{start}/{index}", partition.join("/"));
+                let mut item = item.clone();
+                match item.as_object_mut() {
+                    Some(object) => {
+                        object.insert("Id".to_owned(), Value::String(id.clone()));
+                        Ok(Row::new(id, item.to_string()))
+                    }
+                    None => Err(SyncError::unexpected(format!(
+                        "a row of {} is not an object",
+                        spec.name
+                    ))),
+                }
             }
             None => Err(SyncError::unexpected(format!(
                 "an item of {} has no key ({:?})",

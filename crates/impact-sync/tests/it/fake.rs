@@ -75,6 +75,7 @@ struct World {
     served: Vec<(String, u16)>,
     jobs: Vec<Job>,
     fail_next_job: bool,
+    refuse_every_window: bool,
 }
 
 /// The fake API.
@@ -102,6 +103,7 @@ impl FakeApi {
             served: Vec::new(),
             jobs: Vec::new(),
             fail_next_job: false,
+            refuse_every_window: false,
         };
         let start = world.now.add_days(-1_000);
         for _ in 0..actions {
@@ -197,6 +199,11 @@ impl FakeApi {
     /// How many export jobs were requested.
     pub(crate) fn jobs_requested(&self) -> usize {
         self.world().jobs.len()
+    }
+
+    /// Every read of actions is refused for its size, however short its window.
+    pub(crate) fn refuse_every_window(&self) {
+        self.world().refuse_every_window = true;
     }
 
     /// The next export job fails instead of completing.
@@ -346,7 +353,7 @@ impl World {
             .collect();
         matched.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
         let size = self.page_size(params);
-        if matched.len() > 10 * size {
+        if matched.len() > 10 * size || self.refuse_every_window {
             return Err(FetchError::TooLarge {
                 message: "Too many records: adjust the PageSize or the StartDate or EndDate"
                     .to_owned(),
@@ -391,7 +398,7 @@ impl World {
             query.push(format!("Page={}", page + 1));
             format!(
                 "/{}{ROOT}/{path}?{}",
-                if page % 2 == 0 { "/" } else { "" },
+                if page.is_multiple_of(2) { "/" } else { "" },
                 query.join("&")
             )
         } else {

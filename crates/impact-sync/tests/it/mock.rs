@@ -1,1 +1,207 @@
+//! The runner through the real client against impact-mock on loopback, as it is today:
+//! paginated campaigns, ads and actions, and faults scripted in the middle of a window. Waits
+//! the client decides on (backoff, `Retry-After`) go through a manual clock and take no real
+//! time.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use futures_util::TryStreamExt;
+use impact_client::{ApiKind, Client, ManualClock, Request};
+use impact_mock::{
+    DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, MockServer, Quota, RequestMatch, Resource,
+};
+use impact_sync::{
+    ClientSource, Key, Runner, Store, StreamPlan, StreamSpec, StreamState, SyncOptions, Timestamp,
+};
+
+use crate::support::{Kind, TempDir};
+
+/// 2025-06-01T00:00:00Z, a whole second, so that windows are reproducible.
+const NOW: u64 = 1_748_736_000;
+
+async fn mock() -> MockServer {
+    MockServer::builder()
+        .quota(Quota::disabled())
+        .items(Resource::Campaigns, 3)
+        .items(Resource::Ads, 2_500)
+        .items(Resource::Actions, 450)
+        .start()
+        .await
+        .expect("a loopback port")
+}
+
+fn source(server: &MockServer) -> ClientSource {
+    let clock = Arc::new(ManualClock::with_unix_start(
+        UNIX_EPOCH + Duration::from_secs(NOW),
+    ));
+    let client = Client::builder()
+        .api(ApiKind::Brand)
+        .account_sid(DEMO_ACCOUNT_SID)
+        .auth_token(DEMO_AUTH_TOKEN)
+        .base_url(server.base_url())
+        .clock(clock.clone())
+        .random_seed(7)
+        .build()
+        .expect("a client");
+    ClientSource::with_clock(client, clock)
+}
+
+fn spec(name: &str) -> &'static StreamSpec {
+    StreamSpec::find(ApiKind::Brand, name).expect("a brand stream")
+}
+
+/// What the mock lists, read with the client's own pagination: the ground truth here.
+async fn truth(source: &ClientSource, path: &str) -> BTreeMap<String, String> {
+    let items: Vec<serde_json::Value> = source
+        .client()
+        .items(Request::get(path).query("PageSize", "20000"))
+        .try_collect()
+        .await
+        .expect("the list");
+    items
+        .into_iter()
+        .map(|item| {
+            (
+                item["Id"].as_str().expect("an id").to_owned(),
+                item.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The target of page `n` of the ads: the first as the runner asks for it, the others as the
+/// mock links them.
+fn ads_page(n: u32) -> String {
+    match n {
+        1 => format!("/Advertisers/{DEMO_ACCOUNT_SID}/Ads?PageSize=1000"),
+        n => format!("/Advertisers/{DEMO_ACCOUNT_SID}/Ads?PageSize=1000&Page={n}"),
+    }
+}
+
+fn requests_of(server: &MockServer, target: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| request.target == target)
+        .count()
+}
+
+/// Campaigns, ads (three pages) and actions (per campaign, 25 windows) land whole in both
+/// stores, in exactly the calls the planner counts when every window fits a page.
+#[tokio::test]
+async fn brand_lists_land_whole_in_the_calls_planned() {
+    let server = mock().await;
+    let source = source(&server);
+    for kind in Kind::ALL {
+        let dir = TempDir::new("mock-lists");
+        let mut store = kind.open(dir.path()).expect("a store");
+        for (stream, path, partitions, discovery) in [
+            ("Campaigns", "/Campaigns", 1, 0),
+            ("Ads", "/Ads", 1, 0),
+            ("Actions", "/Actions", 3, 1),
+        ] {
+            let plan = StreamPlan::of(
+                spec(stream),
+                &StreamState::default(),
+                &SyncOptions::new(),
+                Timestamp::from_unix(NOW as i64),
+                partitions,
+                discovery,
+            )
+            .expect("a plan");
+            let mut runner = Runner::new(&source, &mut store);
+            let report = runner.sync(spec(stream)).await.expect("a sync");
+            assert!(report.complete, "{kind:?} {stream}");
+            let expected = truth(&source, path).await;
+            let records = store.records(stream, Key::Field("Id")).expect("records");
+            assert_eq!(records.len(), expected.len(), "{kind:?} {stream}");
+            assert!(
+                records == expected,
+                "{kind:?} {stream}: the records differ from the mock's"
+            );
+            let pages = if stream == "Ads" { 3 } else { plan.min_calls };
+            assert_eq!(report.calls, pages, "{kind:?} {stream}");
+        }
+    }
+    server.shutdown().await;
+}
+
+/// A 503, then a 429 asking for a second, on the second page of a list: the client waits them
+/// out, the page is read, nothing is skipped.
+#[tokio::test]
+async fn a_503_and_a_429_mid_window_are_waited_out() {
+    let server = mock().await;
+    let source = source(&server);
+    server.push_fault(RequestMatch::exact(&ads_page(2)), 1, Fault::status(503));
+    server.push_fault(
+        RequestMatch::exact(&ads_page(2)),
+        1,
+        Fault::status(429).header("Retry-After", "1"),
+    );
+    let mut store = impact_sync::SqliteStore::open_in_memory().expect("a store");
+    let mut runner = Runner::new(&source, &mut store);
+    let report = runner.sync(spec("Ads")).await.expect("a sync");
+    assert!(report.complete);
+    assert_eq!(report.calls, 3, "a call is a page, whatever its attempts");
+    assert_eq!(
+        [1, 2, 3].map(|n| requests_of(&server, &ads_page(n))),
+        [1, 3, 1]
+    );
+    let expected = truth(&source, "/Ads").await;
+    assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
+    server.shutdown().await;
+}
+
+/// A 429 asking for an hour, beyond the client's longest wait, ends the run with the client's
+/// rate-limit error (the command line's exit 4) after the pages before it were committed; the
+/// next run reads on from the page that was refused, never again the pages before it.
+#[tokio::test]
+async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
+    let server = mock().await;
+    for kind in Kind::ALL {
+        let source = source(&server);
+        server.clear_requests();
+        let dir = TempDir::new("mock-429");
+        server.push_fault(
+            RequestMatch::exact(&ads_page(2)),
+            1,
+            Fault::status(429).header("Retry-After", "3600"),
+        );
+        let mut store = kind.open(dir.path()).expect("a store");
+        let mut runner = Runner::new(&source, &mut store);
+        let error = runner.sync(spec("Ads")).await.expect_err("rate limited");
+        assert!(error.is_rate_limited(), "{kind:?}: {error}");
+        assert_eq!(
+            error.retry_after(),
+            Some(Duration::from_secs(3600)),
+            "{kind:?}"
+        );
+        assert_eq!(error.stream(), Some("Ads"));
+        drop(store);
+
+        // The next run is a new process: a new client, which has not seen the 429.
+        let source = self::source(&server);
+        let mut store = kind.open(dir.path()).expect("the store again");
+        assert_eq!(
+            store
+                .records("Ads", Key::Field("Id"))
+                .expect("records")
+                .len(),
+            1_000
+        );
+        let mut runner = Runner::new(&source, &mut store);
+        let report = runner.sync(spec("Ads")).await.expect("the resumed sync");
+        assert!(report.resumed && report.complete, "{kind:?}");
+        assert_eq!(report.calls, 2, "{kind:?}");
+        assert_eq!(
+            [1, 2, 3].map(|n| requests_of(&server, &ads_page(n))),
+            [1, 2, 1],
+            "{kind:?}"
+        );
+        let expected = truth(&source, "/Ads").await;
+        assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
+    }
+    server.shutdown().await;
+}
