@@ -13,7 +13,8 @@ use impact_mock::{
     DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, MockServer, Quota, RequestMatch, Resource,
 };
 use impact_sync::{
-    ClientSource, Key, Runner, Store, StreamPlan, StreamSpec, StreamState, SyncOptions, Timestamp,
+    ClientSource, Event, Key, Runner, Store, StreamPlan, StreamSpec, StreamState, SyncOptions,
+    Timestamp,
 };
 
 use crate::support::{Kind, TempDir};
@@ -71,21 +72,44 @@ async fn truth(source: &ClientSource, path: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The target of page `n` of the ads: the first as the runner asks for it, the others as the
-/// mock links them.
-fn ads_page(n: u32) -> String {
-    match n {
-        1 => format!("/Advertisers/{DEMO_ACCOUNT_SID}/Ads?PageSize=1000"),
-        n => format!("/Advertisers/{DEMO_ACCOUNT_SID}/Ads?PageSize=1000&Page={n}"),
-    }
+fn ads_prefix() -> String {
+    format!("/Advertisers/{DEMO_ACCOUNT_SID}/Ads")
 }
 
-fn requests_of(server: &MockServer, target: &str) -> usize {
-    server
+/// The requests of the ads list: (first pages asked for, every request, answered 2xx).
+fn ads_requests(server: &MockServer) -> (usize, usize, usize) {
+    let ads: Vec<_> = server
         .requests()
+        .into_iter()
+        .filter(|request| request.target.starts_with(&ads_prefix()))
+        .collect();
+    let first = ads
         .iter()
-        .filter(|request| request.target == target)
-        .count()
+        .filter(|request| !request.target.contains("Page=") || request.target.contains("Page=1&"))
+        .count();
+    let ok = ads.iter().filter(|request| request.status == 200).count();
+    (first, ads.len(), ok)
+}
+
+/// A runner whose first committed page of ads scripts `faults` on the next requests: the
+/// second page, whatever the mock's page links look like.
+fn fault_after_first_page<'a>(
+    source: &'a ClientSource,
+    store: &'a mut dyn Store,
+    server: &Arc<MockServer>,
+    faults: Vec<Fault>,
+) -> Runner<&'a ClientSource, &'a mut dyn Store> {
+    let server = Arc::clone(server);
+    let mut faults = Some(faults);
+    Runner::new(source, store).on_event(move |event| {
+        if let Event::Page { stream: "Ads", .. } = event
+            && let Some(faults) = faults.take()
+        {
+            for fault in faults {
+                server.push_fault(RequestMatch::prefix(&ads_prefix()), 1, fault);
+            }
+        }
+    })
 }
 
 /// Campaigns, ads (three pages) and actions (per campaign, 25 windows) land whole in both
@@ -132,26 +156,20 @@ async fn brand_lists_land_whole_in_the_calls_planned() {
 /// out, the page is read, nothing is skipped.
 #[tokio::test]
 async fn a_503_and_a_429_mid_window_are_waited_out() {
-    let server = mock().await;
+    let server = Arc::new(mock().await);
     let source = source(&server);
-    server.push_fault(RequestMatch::exact(&ads_page(2)), 1, Fault::status(503));
-    server.push_fault(
-        RequestMatch::exact(&ads_page(2)),
-        1,
-        Fault::status(429).header("Retry-After", "1"),
-    );
     let mut store = impact_sync::SqliteStore::open_in_memory().expect("a store");
-    let mut runner = Runner::new(&source, &mut store);
+    let faults = vec![
+        Fault::status(503),
+        Fault::status(429).header("Retry-After", "1"),
+    ];
+    let mut runner = fault_after_first_page(&source, &mut store, &server, faults);
     let report = runner.sync(spec("Ads")).await.expect("a sync");
     assert!(report.complete);
     assert_eq!(report.calls, 3, "a call is a page, whatever its attempts");
-    assert_eq!(
-        [1, 2, 3].map(|n| requests_of(&server, &ads_page(n))),
-        [1, 3, 1]
-    );
+    assert_eq!(ads_requests(&server), (1, 5, 3));
     let expected = truth(&source, "/Ads").await;
     assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
-    server.shutdown().await;
 }
 
 /// A 429 asking for an hour, beyond the client's longest wait, ends the run with the client's
@@ -159,18 +177,14 @@ async fn a_503_and_a_429_mid_window_are_waited_out() {
 /// next run reads on from the page that was refused, never again the pages before it.
 #[tokio::test]
 async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
-    let server = mock().await;
+    let server = Arc::new(mock().await);
     for kind in Kind::ALL {
         let source = source(&server);
         server.clear_requests();
         let dir = TempDir::new("mock-429");
-        server.push_fault(
-            RequestMatch::exact(&ads_page(2)),
-            1,
-            Fault::status(429).header("Retry-After", "3600"),
-        );
         let mut store = kind.open(dir.path()).expect("a store");
-        let mut runner = Runner::new(&source, &mut store);
+        let faults = vec![Fault::status(429).header("Retry-After", "3600")];
+        let mut runner = fault_after_first_page(&source, &mut *store, &server, faults);
         let error = runner.sync(spec("Ads")).await.expect_err("rate limited");
         assert!(error.is_rate_limited(), "{kind:?}: {error}");
         assert_eq!(
@@ -179,6 +193,7 @@ async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
             "{kind:?}"
         );
         assert_eq!(error.stream(), Some("Ads"));
+        drop(runner);
         drop(store);
 
         // The next run is a new process: a new client, which has not seen the 429.
@@ -191,17 +206,12 @@ async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
                 .len(),
             1_000
         );
-        let mut runner = Runner::new(&source, &mut store);
+        let mut runner = Runner::new(&source, &mut *store);
         let report = runner.sync(spec("Ads")).await.expect("the resumed sync");
         assert!(report.resumed && report.complete, "{kind:?}");
         assert_eq!(report.calls, 2, "{kind:?}");
-        assert_eq!(
-            [1, 2, 3].map(|n| requests_of(&server, &ads_page(n))),
-            [1, 2, 1],
-            "{kind:?}"
-        );
+        assert_eq!(ads_requests(&server), (1, 4, 3), "{kind:?}");
         let expected = truth(&source, "/Ads").await;
         assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
     }
-    server.shutdown().await;
 }
