@@ -466,7 +466,9 @@ const fn action_inquiries(
     }
 }
 
-/// Invoices by creation date; an invoice is not documented to change once issued.
+/// Invoices by creation date. Their line items change status later (PENDING to PAID) and no
+/// filter finds that: incremental runs re-read creation windows over the lookback, assumed
+/// (not documented) to cover the time to payment.
 const fn invoices(api: ApiKind, sources: &'static str) -> StreamSpec {
     const FILTER: DateFilter = created("StartDate", "EndDate");
     StreamSpec {
@@ -474,7 +476,7 @@ const fn invoices(api: ApiKind, sources: &'static str) -> StreamSpec {
             initial: FILTER,
             changes: &[FILTER],
         },
-        lookback_days: 45,
+        lookback_days: ACTION_LOOKBACK,
         ..reference(api, "Invoices", "Invoices", sources)
     }
 }

@@ -9,5 +9,6 @@ mod model;
 mod runner;
 mod stores;
 mod support;
+mod table;
 #[cfg(feature = "living-mock")]
 mod world;

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use impact_client::ApiKind;
 use impact_sync::{
-    Event, JsonlStore, Key, Runner, SqliteStore, Store, StreamSpec, SyncErrorKind, SyncOptions,
-    Timestamp,
+    DAY, Event, JsonlStore, Key, Runner, SqliteStore, Store, StreamSpec, SyncErrorKind,
+    SyncOptions, Timestamp,
 };
 
 use crate::fake::{FakeApi, START};
@@ -22,10 +22,21 @@ fn report_options() -> SyncOptions {
         .start(Timestamp::from_unix(START).add_days(-61))
 }
 
-/// The records an export of `r1` over the two 31-day windows of [`report_options`] holds.
+/// The starts of the export windows of [`report_options`]: a grid of 31 days from the epoch,
+/// from the one holding the start date to now.
+fn report_windows() -> Vec<Timestamp> {
+    let step = 31 * DAY;
+    let start = Timestamp::from_unix(START).add_days(-61).unix();
+    let first = start.div_euclid(step) * step;
+    (first..START)
+        .step_by(step as usize)
+        .map(Timestamp::from_unix)
+        .collect()
+}
+
+/// The records an export of `r1` over the windows of [`report_options`] holds.
 fn expected_report() -> std::collections::BTreeMap<String, String> {
-    let start = Timestamp::from_unix(START).add_days(-61);
-    [start, start.add_days(31)]
+    report_windows()
         .into_iter()
         .flat_map(|window| {
             let text = window.to_string();
@@ -58,9 +69,11 @@ fn export_jobs_are_requested_once_and_polled_after_a_restart() {
         .expect("an export");
     assert!(report.complete);
     let calls = report.calls;
-    assert_eq!(clean.jobs_requested(), 2);
+    let jobs = report_windows().len();
+    assert_eq!(jobs, 3);
+    assert_eq!(clean.jobs_requested(), jobs);
     // Each job: a request, three status polls, a download.
-    assert_eq!(calls, 10);
+    assert_eq!(calls, 5 * jobs as u64);
 
     for crash_at in 1..=calls {
         let api = FakeApi::new(1, 2, 10, 5);
@@ -84,7 +97,7 @@ fn export_jobs_are_requested_once_and_polled_after_a_restart() {
         let requests_lost = usize::from(lost_call.starts_with("ReportExport/"));
         assert_eq!(
             api.jobs_requested(),
-            2 + requests_lost,
+            jobs + requests_lost,
             "crash at {crash_at}: {lost_call}"
         );
         let records = runner
@@ -112,7 +125,8 @@ fn a_failed_job_ends_the_run_and_the_next_run_requests_a_new_one() {
         .expect("no crash")
         .expect("the export");
     assert!(report.resumed && report.complete);
-    assert_eq!(api.jobs_requested(), 3);
+    // The failed job, then one per window.
+    assert_eq!(api.jobs_requested(), 1 + report_windows().len());
     assert_eq!(
         store
             .records("ReportExport", Key::Field("Id"))
