@@ -20,12 +20,13 @@
 //! use impact_sync::{ClientSource, Runner, SqliteStore, StreamSpec};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let token = "made-up-token";
 //! let client = Client::builder()
 //!     .account_sid("IRw4Tz9Kc2Ve7Nq5Lx8Bh3Pm6Dj1Gs0Fy4")
-//!     .auth_token("made-up-token")
+//!     .auth_token(token)
 //!     .build()?;
 //! let store = SqliteStore::open("impact.sqlite3")?;
-//! let mut runner = Runner::new(ClientSource::new(client), store);
+//! let mut runner = Runner::new(ClientSource::new(client, token), store);
 //! for spec in impact_sync::streams(ApiKind::Partner).iter().filter(|spec| spec.is_default()) {
 //!     let report = runner.sync(spec).await?;
 //!     println!("{}: {} calls, {} written", report.stream, report.calls, report.written);

@@ -1,6 +1,7 @@
 //! Where pages come from: the [`Source`] seam the runner reads through, and its implementation
 //! on `impact-client`. Tests put a deterministic fake behind the same seam.
 
+use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use impact_client::{Client, Clock, Request, TokioClock};
 use tokio::time::Instant;
+use zeroize::Zeroizing;
 
 use crate::time::Timestamp;
 
@@ -109,26 +111,58 @@ impl<T: Source + ?Sized> Source for Arc<T> {
 /// since on the local clock; before the first answer, the local clock. A mock whose world
 /// clock differs from the machine's, or a machine whose clock is off, then still gets windows
 /// that end at the server's now and a three-year floor the server accepts.
-#[derive(Debug, Clone)]
+///
+/// It is given the auth token so that an answer that echoes it (in an item, in a page link)
+/// never carries it into a store or a checkpoint: the token, its percent-encoding and the
+/// Basic credentials built from it are replaced by `<redacted>` in every answer before it is
+/// read. `Debug` never shows the token.
+#[derive(Clone)]
 pub struct ClientSource {
     client: Client,
     clock: Arc<dyn Clock>,
     server_time: Arc<Mutex<Option<(Timestamp, Instant)>>>,
+    secrets: Arc<[Zeroizing<Vec<u8>>]>,
 }
 
+impl fmt::Debug for ClientSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSource")
+            .field("client", &self.client)
+            .field("clock", &self.clock)
+            .field("secrets", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What replaces a secret found in an answer.
+const REDACTED: &[u8] = b"<redacted>";
+
 impl ClientSource {
-    /// A source on `client`, sleeping on tokio's clock.
-    pub fn new(client: Client) -> ClientSource {
-        ClientSource::with_clock(client, Arc::new(TokioClock::new()))
+    /// A source on `client`, whose auth token is `auth_token`, sleeping on tokio's clock.
+    pub fn new(client: Client, auth_token: &str) -> ClientSource {
+        ClientSource::with_clock(client, auth_token, Arc::new(TokioClock::new()))
     }
 
     /// A source on `client` that reads time and sleeps through `clock`.
-    pub fn with_clock(client: Client, clock: Arc<dyn Clock>) -> ClientSource {
+    pub fn with_clock(client: Client, auth_token: &str, clock: Arc<dyn Clock>) -> ClientSource {
+        let secrets = secret_forms(client.account_sid(), auth_token);
         ClientSource {
             client,
             clock,
             server_time: Arc::new(Mutex::new(None)),
+            secrets: secrets.into(),
         }
+    }
+
+    /// The body with every form of the token replaced.
+    fn scrub(&self, body: Bytes) -> Bytes {
+        let mut body = body;
+        for secret in self.secrets.iter() {
+            if memchr::memmem::find(&body, secret).is_some() {
+                body = Bytes::from(replace_all(&body, secret, REDACTED));
+            }
+        }
+        body
     }
 
     /// The client.
@@ -173,10 +207,12 @@ impl Source for ClientSource {
         match self.client.send(Request::get(target)).await {
             Ok(response) => {
                 self.observe(&response);
+                let status = response.status().as_u16();
+                let content_type = response.content_type().map(str::to_owned);
                 Ok(Answer {
-                    status: response.status().as_u16(),
-                    content_type: response.content_type().map(str::to_owned),
-                    body: response.into_bytes(),
+                    status,
+                    content_type,
+                    body: self.scrub(response.into_bytes()),
                 })
             }
             Err(error) => Err(classify(error)),
@@ -186,6 +222,72 @@ impl Source for ClientSource {
     async fn sleep(&self, duration: Duration) {
         self.clock.sleep(duration).await;
     }
+}
+
+/// The forms a token can be echoed in: as is, percent-encoded (RFC 3986, and as a form
+/// value), base64 alone and inside the account's Basic credentials (without padding, so that
+/// the padded text is found too). Empty and repeated forms are skipped.
+fn secret_forms(sid: &str, token: &str) -> Vec<Zeroizing<Vec<u8>>> {
+    if token.is_empty() {
+        return Vec::new();
+    }
+    let percent: String = token
+        .bytes()
+        .map(
+            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                true => char::from(b).to_string(),
+                false => format!("%{b:02X}"),
+            },
+        )
+        .collect();
+    let form = impact_codec::encode_form([("", token)]);
+    let credentials = Zeroizing::new(format!("{sid}:{token}"));
+    let candidates = [
+        Zeroizing::new(token.to_owned()),
+        Zeroizing::new(percent),
+        Zeroizing::new(form.trim_start_matches('=').to_owned()),
+        Zeroizing::new(base64(token.as_bytes())),
+        Zeroizing::new(base64(credentials.as_bytes())),
+    ];
+    let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for candidate in candidates {
+        let bytes = candidate.as_bytes();
+        if !bytes.is_empty() && !forms.iter().any(|form| form[..] == *bytes) {
+            forms.push(Zeroizing::new(bytes.to_vec()));
+        }
+    }
+    forms
+}
+
+/// Standard base64 without padding, as `Authorization: Basic` carries credentials (a
+/// prefix of the padded text).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for shift in [18, 12, 6, 0].into_iter().take(chunk.len() + 1) {
+            out.push(char::from(ALPHABET[(n >> shift & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = memchr::memmem::find(rest, needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Turns a client error into a [`FetchError`]: a refusal for size is one the runner can act on.
@@ -236,6 +338,48 @@ pub fn refused_for_size(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_examples_unpadded() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(base64(input.as_bytes()), expect, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn every_form_of_the_token_is_replaced() {
+        let forms = secret_forms("IRsid", "to k/en");
+        let texts: Vec<String> = forms
+            .iter()
+            .map(|form| String::from_utf8_lossy(form).into_owned())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "to k/en",
+                "to%20k%2Fen",
+                "to+k%2Fen",
+                base64(b"to k/en").as_str(),
+                base64(b"IRsid:to k/en").as_str(),
+            ]
+        );
+        let body = b"a to k/en b to%20k%2Fen c to k/ento k/en";
+        assert_eq!(
+            replace_all(body, b"to k/en", REDACTED),
+            b"a <redacted> b to%20k%2Fen c <redacted><redacted>"
+        );
+        assert!(secret_forms("IRsid", "").is_empty());
+        assert_eq!(secret_forms("IRsid", "plain").len(), 3);
+    }
 
     #[test]
     fn reads_refusals_for_size() {

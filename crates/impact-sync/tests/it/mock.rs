@@ -46,7 +46,7 @@ fn source(server: &MockServer) -> ClientSource {
         .random_seed(7)
         .build()
         .expect("a client");
-    ClientSource::with_clock(client, clock)
+    ClientSource::with_clock(client, DEMO_AUTH_TOKEN, clock)
 }
 
 fn spec(name: &str) -> &'static StreamSpec {
@@ -214,4 +214,129 @@ async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
         let expected = truth(&source, "/Ads").await;
         assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
     }
+}
+
+/// A token with characters every encoding changes, for the account of the echo test.
+const TOKEN: &str = "tok/Sq9+Zr7=Wv2:Lm5";
+const SID: &str = "IRechoEchoEchoEchoEchoEchoEcho0001";
+
+/// Every form the token can leak in: as is, percent-encoded, form-encoded, and base64 alone
+/// and inside Basic credentials (unpadded, so that a prefix of the encoding counts).
+fn token_forms() -> Vec<String> {
+    let percent: String = TOKEN
+        .bytes()
+        .map(
+            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                true => char::from(b).to_string(),
+                false => format!("%{b:02X}"),
+            },
+        )
+        .collect();
+    vec![
+        TOKEN.to_owned(),
+        percent.clone(),
+        percent.replace("%20", "+"),
+        base64(TOKEN.as_bytes()),
+        base64(format!("{SID}:{TOKEN}").as_bytes()),
+    ]
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for index in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * index) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A server that echoes the token in every form, in an item and in a page link: neither store,
+/// neither in its rows nor in its checkpoint, holds the token in any form afterwards.
+#[tokio::test]
+async fn an_echoed_token_never_reaches_a_store() {
+    let server = MockServer::builder()
+        .quota(Quota::disabled())
+        .account(SID, TOKEN)
+        .start()
+        .await
+        .expect("a loopback port");
+    let forms = token_forms();
+    let body = serde_json::json!({
+        "@page": "1",
+        "@nextpageuri": format!("/Advertisers/{SID}/Ads?PageSize=1000&Page=2&echo={}", forms[1]),
+        "Ads": [{"Id": "1", "Echoes": forms, "Auth": format!("Basic {}==", forms[4])}],
+    });
+    let clock = Arc::new(ManualClock::with_unix_start(
+        UNIX_EPOCH + Duration::from_secs(NOW),
+    ));
+    for kind in Kind::ALL {
+        server.push_fault(
+            RequestMatch::prefix(&format!("/Advertisers/{SID}/Ads")),
+            1,
+            Fault::raw(200, "application/json", body.to_string()),
+        );
+        let client = Client::builder()
+            .api(ApiKind::Brand)
+            .account_sid(SID)
+            .auth_token(TOKEN)
+            .base_url(server.base_url())
+            .clock(clock.clone())
+            .build()
+            .expect("a client");
+        let source = ClientSource::with_clock(client, TOKEN, clock.clone());
+        assert!(!format!("{source:?}").contains("Sq9"));
+        let dir = TempDir::new("echo");
+        let mut store = kind.open(dir.path()).expect("a store");
+        let mut runner = Runner::new(&source, &mut *store).max_calls(1);
+        let report = runner.sync(spec("Ads")).await.expect("a page");
+        assert!(!report.complete);
+        let records = store.records("Ads", Key::Field("Id")).expect("records");
+        assert_eq!(
+            records["1"].matches("<redacted>").count(),
+            6,
+            "{kind:?}: {}",
+            records["1"]
+        );
+        let state = serde_json::to_string(&store.state("Ads")).expect("json");
+        assert!(state.contains("echo=<redacted>"), "{kind:?}: {state}");
+        drop(store);
+        for entry in walk(dir.path()) {
+            let bytes = std::fs::read(&entry).expect("a file");
+            for form in &forms {
+                assert!(
+                    memchr_find(&bytes, form.as_bytes()).is_none(),
+                    "{kind:?}: {} holds the token as {form}",
+                    entry.display()
+                );
+            }
+        }
+    }
+    server.shutdown().await;
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a directory") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

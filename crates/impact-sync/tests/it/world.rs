@@ -143,7 +143,7 @@ fn source(world: &World, api: ApiKind, clock: &ManualClock) -> ClientSource {
         .clock(Arc::new(clock.clone()))
         .build()
         .expect("a client");
-    ClientSource::with_clock(client, Arc::new(clock.clone()))
+    ClientSource::with_clock(client, DEMO_AUTH_TOKEN, Arc::new(clock.clone()))
 }
 
 /// Whether an item lies in the period synced: the attribute of the stream's first read
