@@ -442,15 +442,9 @@ impl<S: Source, St: Store> Runner<S, St> {
             None => self.request_job(spec, synced_until, run, unit).await?,
         };
         loop {
-            if self.limit_reached() {
+            let Some(answer) = self.job_call(&ticket.status_uri).await? else {
                 return Ok(());
-            }
-            self.calls += 1;
-            let answer = self
-                .source
-                .get(&api_target(&ticket.status_uri))
-                .await
-                .map_err(fetch_error)?;
+            };
             match job_status(&answer)? {
                 JobStatus::Done => break,
                 JobStatus::Running => self.source.sleep(self.poll_interval).await,
@@ -462,15 +456,9 @@ impl<S: Source, St: Store> Runner<S, St> {
                 }
             }
         }
-        if self.limit_reached() {
+        let Some(answer) = self.job_call(&ticket.result_uri).await? else {
             return Ok(());
-        }
-        self.calls += 1;
-        let answer = self
-            .source
-            .get(&api_target(&ticket.result_uri))
-            .await
-            .map_err(fetch_error)?;
+        };
         if answer.status == 202 {
             // Not ready after all: poll again.
             self.source.sleep(self.poll_interval).await;
@@ -483,6 +471,16 @@ impl<S: Source, St: Store> Runner<S, St> {
         let committed = self.finish_piece(spec, synced_until, run, unit, &rows)?;
         self.note_page(spec, index, items.len(), committed, report);
         Ok(())
+    }
+
+    /// A GET of a job's URI, unless the call limit is reached (`None`: stop, resumably).
+    async fn job_call(&mut self, uri: &str) -> Result<Option<Answer>, SyncError> {
+        if self.limit_reached() {
+            return Ok(None);
+        }
+        self.calls += 1;
+        let answer = self.source.get(&api_target(uri)).await;
+        answer.map(Some).map_err(fetch_error)
     }
 
     /// Requests a unit's export job and commits its ticket before anything else happens.
@@ -891,6 +889,12 @@ fn job_status(answer: &Answer) -> Result<JobStatus, SyncError> {
 mod tests {
     use super::*;
 
+    fn check(cases: &[(&str, &str)], function: fn(&str) -> String) {
+        for (input, expect) in cases {
+            assert_eq!(function(input), *expect, "{input:?}");
+        }
+    }
+
     #[test]
     fn job_uris_become_targets() {
         let cases = [
@@ -906,9 +910,7 @@ mod tests {
             ("https://evil.example", "/"),
             (" /Jobs/7?x=1 ", "/Jobs/7?x=1"),
         ];
-        for (uri, expect) in cases {
-            assert_eq!(api_target(uri), expect, "{uri:?}");
-        }
+        check(&cases, api_target);
     }
 
     #[test]
@@ -922,9 +924,7 @@ mod tests {
             ("/Mediapartners/IR1/Actions", ""),
             ("", ""),
         ];
-        for (uri, expect) in cases {
-            assert_eq!(page_query(uri), expect, "{uri:?}");
-        }
+        check(&cases, page_query);
     }
 
     #[test]

@@ -76,33 +76,26 @@ pub trait Source: Send + Sync {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
 }
 
-impl<T: Source + ?Sized> Source for &T {
-    fn now(&self) -> Timestamp {
-        (**self).now()
-    }
+/// A source behind a reference or an `Arc` is the source.
+macro_rules! delegate_source {
+    ($($pointer:ty),*) => {$(
+        impl<T: Source + ?Sized> Source for $pointer {
+            fn now(&self) -> Timestamp {
+                (**self).now()
+            }
 
-    fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send {
-        (**self).get(target)
-    }
+            fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send {
+                (**self).get(target)
+            }
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
-        (**self).sleep(duration)
-    }
+            fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+                (**self).sleep(duration)
+            }
+        }
+    )*};
 }
 
-impl<T: Source + ?Sized> Source for Arc<T> {
-    fn now(&self) -> Timestamp {
-        (**self).now()
-    }
-
-    fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send {
-        (**self).get(target)
-    }
-
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
-        (**self).sleep(duration)
-    }
-}
+delegate_source!(&T, Arc<T>);
 
 /// The source of a real account: an [`impact_client::Client`], whose retries, pacing and
 /// rate-limit waits apply to every read.

@@ -406,45 +406,38 @@ const fn company(api: ApiKind, sources: &'static str) -> StreamSpec {
     }
 }
 
-const fn actions(
+/// An event-level list of the actions family: the largest pages of the reference, the
+/// actions' lookback.
+const fn event_level(
     api: ApiKind,
+    name: &'static str,
+    read: Read,
     fan_out: &'static [FanOut],
     group: RateGroup,
     sources: &'static str,
 ) -> StreamSpec {
     StreamSpec {
         fan_out,
-        read: Read::Windowed {
-            initial: EVENT_DATE,
-            changes: ACTION_CHANGES,
-        },
+        read,
         page_size: ACTIONS_PAGE,
         lookback_days: ACTION_LOOKBACK,
         group,
-        ..reference(api, "Actions", "Actions", sources)
+        ..reference(api, name, name, sources)
     }
 }
 
+/// Actions: event-date windows first, then the filters of changes.
+const ACTIONS_READ: Read = Read::Windowed {
+    initial: EVENT_DATE,
+    changes: ACTION_CHANGES,
+};
+
 /// Action updates are records of their own that never change: update-date windows, first
 /// from the start date, then from the last run less the lookback.
-const fn action_updates(
-    api: ApiKind,
-    fan_out: &'static [FanOut],
-    group: RateGroup,
-    sources: &'static str,
-) -> StreamSpec {
-    StreamSpec {
-        fan_out,
-        read: Read::Windowed {
-            initial: UPDATE_DATE,
-            changes: &[UPDATE_DATE],
-        },
-        page_size: ACTIONS_PAGE,
-        lookback_days: ACTION_LOOKBACK,
-        group,
-        ..reference(api, "ActionUpdates", "ActionUpdates", sources)
-    }
-}
+const UPDATES_READ: Read = Read::Windowed {
+    initial: UPDATE_DATE,
+    changes: &[UPDATE_DATE],
+};
 
 /// Inquiries are filtered by creation date only; a resolution changes an inquiry later, so
 /// incremental runs re-read creation windows over the lookback (an assumption: no document
@@ -569,14 +562,18 @@ static PARTNER: &[StreamSpec] = &[
             "oas-partner-contracts: only ACTIVE unless Status names another, so one read per status",
         )
     },
-    actions(
+    event_level(
         ApiKind::Partner,
+        "Actions",
+        ACTIONS_READ,
         &[],
         RateGroup::PerformanceDetail,
         "ref-actions (CampaignId optional for partners); oas-partner-actions (ActionDate, StartDate/EndDate = last updated, LockingDate filters, 45 days, 3-year floor)",
     ),
-    action_updates(
+    event_level(
         ApiKind::Partner,
+        "ActionUpdates",
+        UPDATES_READ,
         &[],
         RateGroup::PerformanceDetail,
         "ref-actions (action updates: UpdateDate via StartDate/EndDate, CampaignId optional); oas-partner-actions; notes-rates (Performance detail, inferred)",
@@ -688,14 +685,18 @@ static BRAND: &[StreamSpec] = &[
             "oas-brand-contracts: per campaign, ACTIVE only unless Status names another",
         )
     },
-    actions(
+    event_level(
         ApiKind::Brand,
+        "Actions",
+        ACTIONS_READ,
         CAMPAIGN_QUERY,
         RateGroup::Other,
         "ref-actions (CampaignId required for brands; StartDate/EndDate = last updated; state transitions are not updates: LockingDate); oas-brand-actions; tap-impact (actions per campaign)",
     ),
-    action_updates(
+    event_level(
         ApiKind::Brand,
+        "ActionUpdates",
+        UPDATES_READ,
         CAMPAIGN_QUERY,
         RateGroup::Other,
         "ref-actions (list all action updates: CampaignId required, UpdateDate via StartDate/EndDate); oas-brand-actions; tap-impact",

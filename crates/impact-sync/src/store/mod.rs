@@ -137,41 +137,34 @@ pub trait Store {
     fn records(&mut self, stream: &str, key: Key) -> Result<BTreeMap<String, String>, StoreError>;
 }
 
-impl<S: Store + ?Sized> Store for &mut S {
-    fn state(&self, stream: &str) -> StreamState {
-        (**self).state(stream)
-    }
+/// A store behind a reference or a box is the store.
+macro_rules! delegate_store {
+    ($($pointer:ty),*) => {$(
+        impl<S: Store + ?Sized> Store for $pointer {
+            fn state(&self, stream: &str) -> StreamState {
+                (**self).state(stream)
+            }
 
-    fn commit(&mut self, batch: Batch<'_>) -> Result<Committed, StoreError> {
-        (**self).commit(batch)
-    }
+            fn commit(&mut self, batch: Batch<'_>) -> Result<Committed, StoreError> {
+                (**self).commit(batch)
+            }
 
-    fn states(&self) -> BTreeMap<String, StreamState> {
-        (**self).states()
-    }
+            fn states(&self) -> BTreeMap<String, StreamState> {
+                (**self).states()
+            }
 
-    fn records(&mut self, stream: &str, key: Key) -> Result<BTreeMap<String, String>, StoreError> {
-        (**self).records(stream, key)
-    }
+            fn records(
+                &mut self,
+                stream: &str,
+                key: Key,
+            ) -> Result<BTreeMap<String, String>, StoreError> {
+                (**self).records(stream, key)
+            }
+        }
+    )*};
 }
 
-impl<S: Store + ?Sized> Store for Box<S> {
-    fn state(&self, stream: &str) -> StreamState {
-        (**self).state(stream)
-    }
-
-    fn commit(&mut self, batch: Batch<'_>) -> Result<Committed, StoreError> {
-        (**self).commit(batch)
-    }
-
-    fn states(&self) -> BTreeMap<String, StreamState> {
-        (**self).states()
-    }
-
-    fn records(&mut self, stream: &str, key: Key) -> Result<BTreeMap<String, String>, StoreError> {
-        (**self).records(stream, key)
-    }
-}
+delegate_store!(&mut S, Box<S>);
 
 /// Whether a stream name can name a table and a file: an ASCII letter, then letters, digits
 /// and `_`, at most 64 characters. Names starting with `_` are the stores' own.
