@@ -1,0 +1,248 @@
+//! The shared pace as pure computation: the model the Lua scripts implement, step for step.
+//!
+//! Time is microseconds on the store's clock (Redis's `TIME` in production). The scripts keep
+//! exactly these three numbers per account and group and apply exactly these rules; a property
+//! test drives both with the same operations at the same instants and compares every answer.
+//! The simulator (`cargo xtask simulate`) runs many processes against this model.
+
+use core::time::Duration;
+
+use impact_errors::{RateLimitInfo, StatusCode};
+use impact_retry::Pacer;
+
+use crate::limit::{MAX_SPAN_US, Pace, micros};
+
+/// Whether a call asks for the first time or comes back after [`Admit::Later`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arrival {
+    /// A call asking for the first time. It takes a slot at once only when no call that was
+    /// told to come back is still queued, so that it cannot overtake them.
+    First,
+    /// A call coming back after [`Admit::Later`]: its turn has come, and it takes the next slot
+    /// (unless a correction moved the slots beyond the horizon, when it queues again).
+    Returning,
+}
+
+/// What the shared pace says about one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Admit {
+    /// Send now.
+    Now,
+    /// A slot is reserved this far ahead (within the horizon): sleep, then send.
+    Reserved(Duration),
+    /// The next free slot lies beyond the horizon: ask again (as [`Arrival::Returning`]) after
+    /// this long. Nothing is reserved yet, so that a correction still applies to the call.
+    Later(Duration),
+    /// The call's slot is further away than the caller allows: it should fail fast, saying to
+    /// come back after this long. Nothing was reserved.
+    TooLong(Duration),
+}
+
+impl Admit {
+    /// The answer's code and microseconds, as the script returns them.
+    pub(crate) fn from_reply(code: i64, micros: u64) -> Option<Admit> {
+        let wait = Duration::from_micros(micros);
+        Some(match code {
+            0 => Admit::Now,
+            1 => Admit::Reserved(wait),
+            2 => Admit::Later(wait),
+            3 => Admit::TooLong(wait),
+            _ => return None,
+        })
+    }
+}
+
+/// What a response's rate-limit headers tell the shared pace, in the store's terms.
+///
+/// - `hold`: nothing may be sent for this long (a window said `Remaining: 0`, or a 429 asked
+///   for a pause), computed by `impact-retry`'s [`Pacer`] so that the reset margin and the
+///   `Retry-After` rules are exactly those of SPEC 3;
+/// - `windows`: for each window that still has calls left, the time to its reset and the time
+///   the pace needs to send those calls. When the calls left fit in less time than remains,
+///   someone else spent some: the pace is moved forward so that only those calls go before the
+///   reset. It never moves back.
+///
+/// ```
+/// use core::time::Duration;
+/// use impact_errors::{RateLimitInfo, StatusCode};
+/// use impact_quota::{Limit, Observation, Pace};
+///
+/// let pace = Pace::new(Limit::per(300, Duration::from_secs(60)).expect("valid"));
+/// let info = RateLimitInfo::from_headers([
+///     ("X-RateLimit-Limit", &b"300"[..]),
+///     ("X-RateLimit-Remaining", b"0"),
+///     ("X-RateLimit-Reset", b"12"),
+/// ]);
+/// let seen = Observation::from_response(&info, StatusCode::OK, 1_700_000_000, &pace);
+/// // Twelve seconds to the reset, plus SPEC 3's one-second margin.
+/// assert_eq!(seen.hold(), Duration::from_secs(13));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Observation {
+    hold_us: u64,
+    /// `(time to reset, time to send the calls left at the pace)`, in microseconds.
+    windows: [Option<(u64, u64)>; 3],
+}
+
+impl Observation {
+    /// Reads a response's headers. `unix_now` is the Unix time (seconds) at which it was
+    /// received, for resets given as Unix times.
+    pub fn from_response(
+        info: &RateLimitInfo,
+        status: StatusCode,
+        unix_now: u64,
+        pace: &Pace,
+    ) -> Observation {
+        let mut pacer = Pacer::new();
+        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
+        pacer.observe(info, too_many_requests, Duration::ZERO, unix_now);
+        let hold_us = micros(pacer.wait(Duration::ZERO));
+        let mut windows = [None; 3];
+        let open = info.windows().filter_map(|window| {
+            let remaining = window.remaining.filter(|left| *left > 0)?;
+            let reset = window.reset?.at(unix_now).saturating_sub(unix_now);
+            Some((remaining, reset))
+        });
+        for (slot, (remaining, reset_secs)) in windows.iter_mut().zip(open) {
+            let reset_us = micros(Duration::from_secs(reset_secs));
+            let needed_us = remaining
+                .saturating_mul(pace.interval_us())
+                .min(MAX_SPAN_US);
+            *slot = Some((reset_us, needed_us));
+        }
+        Observation { hold_us, windows }
+    }
+
+    /// An observation that only holds calls back for `hold`.
+    pub fn hold_for(hold: Duration) -> Observation {
+        Observation {
+            hold_us: micros(hold),
+            windows: [None; 3],
+        }
+    }
+
+    /// Adds a window with calls left: `reset_in` until it resets, `needed` to send them all at
+    /// the pace (both at most [`MAX_SPAN`](crate::MAX_SPAN)). Ignored once three are known.
+    pub fn with_window(mut self, reset_in: Duration, needed: Duration) -> Observation {
+        if let Some(slot) = self.windows.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some((micros(reset_in), micros(needed)));
+        }
+        self
+    }
+
+    /// How long nothing may be sent.
+    pub fn hold(&self) -> Duration {
+        Duration::from_micros(self.hold_us)
+    }
+
+    /// Whether the observation can move the shared state at all.
+    pub fn is_empty(&self) -> bool {
+        self.hold_us == 0 && self.windows.iter().all(Option::is_none)
+    }
+
+    pub(crate) fn hold_us(&self) -> u64 {
+        self.hold_us
+    }
+
+    pub(crate) fn windows_us(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.windows.iter().flatten().copied()
+    }
+}
+
+/// One account's pace in one rate-limit group: the three instants the store keeps.
+///
+/// - `tat`, the GCRA's theoretical arrival time: the slot after the last one reserved;
+/// - `blocked`: nothing is sent before it (a window said `Remaining: 0`, or a 429);
+/// - `queue`: the slot after the last one promised to a call told to come back later.
+///
+/// A new state (a missing key) is all zeroes, and a state whose instants are all in the past
+/// behaves exactly like a new one, which is why the store may expire the key then.
+///
+/// ```
+/// use core::time::Duration;
+/// use impact_quota::{Admit, Arrival, Limit, Pace, PaceState};
+///
+/// let pace = Pace::new(Limit::per(10, Duration::from_secs(1)).expect("valid"));
+/// let mut state = PaceState::default();
+/// let now = 1_700_000_000_000_000;
+/// let max_wait = Duration::from_secs(60);
+/// assert_eq!(state.admit(now, &pace, max_wait, Arrival::First), Admit::Now);
+/// // The next slot is 100 ms away, within the horizon of one interval: reserved.
+/// assert_eq!(
+///     state.admit(now, &pace, max_wait, Arrival::First),
+///     Admit::Reserved(Duration::from_millis(100)),
+/// );
+/// // The one after lies beyond the horizon: come back 100 ms before it.
+/// assert_eq!(
+///     state.admit(now, &pace, max_wait, Arrival::First),
+///     Admit::Later(Duration::from_millis(100)),
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PaceState {
+    /// The theoretical arrival time of the next call (microseconds on the store's clock).
+    pub tat: u64,
+    /// Nothing is sent before this instant.
+    pub blocked: u64,
+    /// The next slot to promise to a call told to come back.
+    pub queue: u64,
+}
+
+impl PaceState {
+    /// Admits one call at `now` (microseconds on the store's clock), waiting at most
+    /// `max_wait` in all.
+    pub fn admit(&mut self, now: u64, pace: &Pace, max_wait: Duration, arrival: Arrival) -> Admit {
+        let interval = pace.interval_us();
+        let horizon = pace.horizon_us();
+        let max_wait = micros(max_wait);
+        let earliest = now
+            .max(self.blocked)
+            .max(self.tat.saturating_sub(pace.tolerance_us()));
+        let takes_slot = match arrival {
+            Arrival::First => self.queue <= earliest && earliest - now <= horizon,
+            Arrival::Returning => earliest - now <= horizon.saturating_add(interval),
+        };
+        if takes_slot {
+            let wait = earliest - now;
+            if wait > max_wait {
+                return Admit::TooLong(Duration::from_micros(wait));
+            }
+            self.tat = self.tat.max(earliest).saturating_add(interval);
+            return if wait == 0 {
+                Admit::Now
+            } else {
+                Admit::Reserved(Duration::from_micros(wait))
+            };
+        }
+        let slot = self.queue.max(earliest);
+        let wait = slot - now;
+        if wait > max_wait {
+            return Admit::TooLong(Duration::from_micros(wait));
+        }
+        self.queue = slot.saturating_add(interval);
+        Admit::Later(Duration::from_micros(wait.saturating_sub(horizon)))
+    }
+
+    /// Moves the pace forward as a response's headers say; never back. Returns whether
+    /// anything moved.
+    pub fn observe(&mut self, now: u64, pace: &Pace, seen: &Observation) -> bool {
+        let before = *self;
+        if seen.hold_us() > 0 {
+            self.blocked = self.blocked.max(now.saturating_add(seen.hold_us()));
+        }
+        for (reset_in, needed) in seen.windows_us() {
+            if reset_in > needed {
+                let target = now.saturating_add(reset_in - needed + pace.tolerance_us());
+                self.tat = self.tat.max(target);
+            }
+        }
+        *self != before
+    }
+
+    /// How long after `now` the state stops mattering: the latest of its instants, plus a
+    /// minute of grace. The store expires the key then.
+    pub fn lifetime(&self, now: u64) -> Duration {
+        let last = self.tat.max(self.blocked).max(self.queue);
+        Duration::from_micros(last.saturating_sub(now)) + Duration::from_secs(60)
+    }
+}

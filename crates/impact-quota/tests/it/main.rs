@@ -1,0 +1,2 @@
+//! The integration tests of `impact-quota`: the scripts against the pure model, on a real
+//! `redis-server` that the tests start themselves.
