@@ -24,8 +24,20 @@
 //! [`RetryBudget`]: impact_retry::RetryBudget
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "store")]
+mod error;
 mod limit;
 mod model;
+mod names;
+#[cfg(feature = "store")]
+mod store;
 
+#[cfg(feature = "store")]
+pub use error::{Error, ErrorKind};
 pub use limit::{InvalidLimit, Limit, MAX_SPAN, Pace};
 pub use model::{Admit, Arrival, Observation, PaceState};
+pub use names::{AccountSid, GroupName, InvalidName, KeyPrefix};
+#[cfg(feature = "test-clock")]
+pub use store::TestClock;
+#[cfg(feature = "store")]
+pub use store::{AccountQuota, LatencyObserver, Operation, QuotaStore, StoreConfig, Withdrawal};
