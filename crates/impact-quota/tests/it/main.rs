@@ -1,2 +1,5 @@
 //! The integration tests of `impact-quota`: the scripts against the pure model, on a real
 //! `redis-server` that the tests start themselves.
+
+mod redis_server;
+mod scripts;
