@@ -1,5 +1,6 @@
 //! The integration tests of `impact-quota`: the scripts against the pure model, on a real
 //! `redis-server` that the tests start themselves.
 
+mod failures;
 mod redis_server;
 mod scripts;
