@@ -4,3 +4,4 @@
 mod failures;
 mod redis_server;
 mod scripts;
+mod shared;
