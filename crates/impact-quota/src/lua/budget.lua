@@ -1,9 +1,9 @@
 -- The retry budget of one account, shared by every process: impact-retry's RetryBudget
 -- (src/budget.rs), step for step, on Redis's clock.
 --
--- KEYS[1]  the budget hash: m (thousandths of a token), r (the instant, in microseconds, up to
---          which the time refill was counted). A missing key is a full budget as of now, as a
---          new RetryBudget is.
+-- KEYS[1]  the budget: "MILLI COUNTED_TO", thousandths of a token and the instant (microseconds)
+--          up to which the time refill was counted. A missing key is a full budget as of now,
+--          as a new RetryBudget is.
 -- ARGV[1]  "" to read the time with TIME; a number of microseconds only from the tests
 -- ARGV[2]  "withdraw" (try_withdraw), "refill" (on_first_try_success) or "peek" (available)
 -- ARGV[3]  capacity, ARGV[4] tokens refilled per second, ARGV[5] tokens to withdraw or refill
@@ -19,9 +19,12 @@ end
 local full = tonumber(ARGV[3]) * 1000
 local rate = tonumber(ARGV[4])
 local amount = tonumber(ARGV[5]) * 1000
-local fields = redis.call('HMGET', KEYS[1], 'm', 'r')
-local milli = tonumber(fields[1])
-local counted_to = tonumber(fields[2])
+local milli, counted_to
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local m, r = string.match(stored, '^(%d+) (%d+)$')
+  milli, counted_to = tonumber(m), tonumber(r)
+end
 if milli == nil or counted_to == nil then
   milli = full
   counted_to = now
@@ -37,15 +40,17 @@ if now > counted_to then
   counted_to = counted_to + millis * 1000
 end
 
+-- Writes the budget back; it expires a minute after it would be full again (a missing key is
+-- a full budget), or never when nothing refills it.
 local function save()
-  redis.call('HSET', KEYS[1], 'm', string.format('%.0f', milli), 'r', string.format('%.0f', counted_to))
+  local value = string.format('%.0f %.0f', milli, counted_to)
   if milli >= full then
-    redis.call('PEXPIRE', KEYS[1], 60000)
+    redis.call('SET', KEYS[1], value, 'PX', 60000)
   elseif rate > 0 then
     local ms_to_full = math.ceil((full - milli) / rate)
-    redis.call('PEXPIRE', KEYS[1], string.format('%.0f', ms_to_full + 60000))
+    redis.call('SET', KEYS[1], value, 'PX', string.format('%.0f', ms_to_full + 60000))
   else
-    redis.call('PERSIST', KEYS[1])
+    redis.call('SET', KEYS[1], value)
   end
 end
 

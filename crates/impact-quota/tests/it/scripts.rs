@@ -3,7 +3,6 @@
 //! (`impact-retry`'s `RetryBudget`). The scripts take the time from a test clock here (the
 //! `test-clock` feature); everywhere else they read Redis's `TIME`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -226,19 +225,26 @@ async fn store_answer(
     result.expect("the store answers")
 }
 
-/// The pace hash as the model's state (missing fields are zero).
+/// The stored pace ("TAT BLOCKED QUEUE") as the model's state; a missing key is all zeroes.
 async fn stored_pace(connection: &redis::aio::MultiplexedConnection, key: &str) -> PaceState {
     let mut connection = connection.clone();
-    let fields: HashMap<String, u64> = redis::cmd("HGETALL")
+    let stored: Option<String> = redis::cmd("GET")
         .arg(key)
         .query_async(&mut connection)
         .await
-        .expect("HGETALL");
-    let field = |name: &str| fields.get(name).copied().unwrap_or(0);
+        .expect("GET");
+    let Some(stored) = stored else {
+        return PaceState::default();
+    };
+    let numbers: Vec<u64> = stored
+        .split(' ')
+        .map(|number| number.parse().expect("a whole number"))
+        .collect();
+    assert_eq!(numbers.len(), 3, "{stored:?}");
     PaceState {
-        tat: field("t"),
-        blocked: field("b"),
-        queue: field("q"),
+        tat: numbers[0],
+        blocked: numbers[1],
+        queue: numbers[2],
     }
 }
 
