@@ -38,20 +38,6 @@ pub enum Admit {
     TooLong(Duration),
 }
 
-impl Admit {
-    /// The answer's code and microseconds, as the script returns them.
-    pub(crate) fn from_reply(code: i64, micros: u64) -> Option<Admit> {
-        let wait = Duration::from_micros(micros);
-        Some(match code {
-            0 => Admit::Now,
-            1 => Admit::Reserved(wait),
-            2 => Admit::Later(wait),
-            3 => Admit::TooLong(wait),
-            _ => return None,
-        })
-    }
-}
-
 /// What a response's rate-limit headers tell the shared pace, in the store's terms.
 ///
 /// - `hold`: nothing may be sent for this long (a window said `Remaining: 0`, or a 429 asked

@@ -132,12 +132,14 @@ impl GroupName {
 }
 
 /// The keys of one account.
+#[cfg(feature = "store")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AccountKeys {
     /// `PREFIX:SID:`, to which `pace:GROUP` or `budget` is appended.
     root: String,
 }
 
+#[cfg(feature = "store")]
 impl AccountKeys {
     pub(crate) fn new(prefix: &KeyPrefix, sid: &AccountSid) -> AccountKeys {
         AccountKeys {
@@ -182,6 +184,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "store")]
     #[test]
     fn keys_are_prefix_sid_and_kind() {
         let keys = AccountKeys::new(

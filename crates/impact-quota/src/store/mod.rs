@@ -287,6 +287,18 @@ impl QuotaStore {
     }
 }
 
+/// The pace script's answer: its code and microseconds.
+fn admit_from_reply(code: i64, micros: u64) -> Option<Admit> {
+    let wait = Duration::from_micros(micros);
+    Some(match code {
+        0 => Admit::Now,
+        1 => Admit::Reserved(wait),
+        2 => Admit::Later(wait),
+        3 => Admit::TooLong(wait),
+        _ => return None,
+    })
+}
+
 /// Whether a retry was paid for from the shared budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Withdrawal {
@@ -342,7 +354,7 @@ impl AccountQuota {
         u64::try_from(wait)
             .ok()
             .filter(|wait| *wait <= MAX_SPAN_US.saturating_mul(2))
-            .and_then(|wait| Admit::from_reply(code, wait))
+            .and_then(|wait| admit_from_reply(code, wait))
             .ok_or_else(|| Error::new(ErrorKind::Reply, "the pace script answered out of range"))
     }
 

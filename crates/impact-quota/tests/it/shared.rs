@@ -54,7 +54,7 @@ async fn wait_for_slot(account: &AccountQuota, group: &GroupName, tally: &Tally)
                 tokio::time::sleep(wait).await;
                 arrival = Arrival::First;
             }
-            Ok(_) | Err(_) => {
+            Err(_) => {
                 tally.store_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             }
