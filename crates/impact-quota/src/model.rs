@@ -232,3 +232,170 @@ impl PaceState {
         Duration::from_micros(last.saturating_sub(now)) + Duration::from_secs(60)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limit::Limit;
+    use proptest::prelude::*;
+
+    const NOW: u64 = 1_764_000_000_000_000;
+    const UNIX: u64 = 1_764_000_000;
+
+    fn pace_300_per_minute() -> Pace {
+        Pace::new(Limit::per(300, Duration::from_secs(60)).expect("valid"))
+    }
+
+    /// Headers and status in, the observation's hold and windows (seconds) out.
+    fn check(headers: &[(&str, &str)], status: StatusCode, hold_secs: u64, windows: &[(u64, u64)]) {
+        let info = RateLimitInfo::from_headers(
+            headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_bytes())),
+        );
+        let seen = Observation::from_response(&info, status, UNIX, &pace_300_per_minute());
+        assert_eq!(seen.hold(), Duration::from_secs(hold_secs), "{headers:?}");
+        let got: Vec<(u64, u64)> = seen
+            .windows_us()
+            .map(|(reset, needed)| (reset / 1_000_000, needed / 1_000))
+            .collect();
+        assert_eq!(got, windows, "{headers:?} (reset s, needed ms)");
+    }
+
+    #[test]
+    fn observations_read_every_header_family() {
+        let ok = StatusCode::OK;
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        // 100 calls left need 100 x 200 ms = 20 s; the window resets in 30 s.
+        check(
+            &[
+                ("X-RateLimit-Remaining", "100"),
+                ("X-RateLimit-Reset", "30"),
+            ],
+            ok,
+            0,
+            &[(30, 20_000)],
+        );
+        // An epoch reset is read against the time of receipt.
+        check(
+            &[
+                ("X-RateLimit-Remaining", "5"),
+                ("X-RateLimit-Reset", "1764000010"),
+            ],
+            ok,
+            0,
+            &[(10, 1_000)],
+        );
+        // Exhausted: a hold to the reset plus SPEC 3's second, and no window to spread.
+        check(
+            &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "30")],
+            ok,
+            31,
+            &[],
+        );
+        // A 429's Retry-After is honoured exactly.
+        check(&[("Retry-After", "7")], too_many, 7, &[]);
+        // The Partner hour family takes its reset from RateLimit-Reset.
+        check(
+            &[
+                ("X-RateLimit-Remaining-hour", "10"),
+                ("RateLimit-Reset", "60"),
+            ],
+            ok,
+            0,
+            &[(60, 2_000)],
+        );
+        // No reset, nothing to spread; no headers, nothing at all.
+        check(&[("X-RateLimit-Remaining", "10")], ok, 0, &[]);
+        check(&[], ok, 0, &[]);
+        // Garbage is refused by the header reader, so it moves nothing.
+        check(
+            &[
+                ("X-RateLimit-Remaining", "-3"),
+                ("X-RateLimit-Reset", "soon"),
+            ],
+            ok,
+            0,
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_window_with_less_left_than_the_pace_expects_moves_the_pace_forward_only() {
+        let pace = pace_300_per_minute();
+        let mut state = PaceState::default();
+        // 10 calls left (2 s of pace) with 30 s to the reset: nothing before now + 28 s.
+        let seen =
+            Observation::default().with_window(Duration::from_secs(30), Duration::from_secs(2));
+        assert!(state.observe(NOW, &pace, &seen));
+        assert_eq!(state.tat, NOW + 28_000_000);
+        // A later, staler reading that leaves more room moves nothing back.
+        let stale =
+            Observation::default().with_window(Duration::from_secs(30), Duration::from_secs(20));
+        assert!(!state.observe(NOW + 1_000_000, &pace, &stale));
+        assert_eq!(state.tat, NOW + 28_000_000);
+    }
+
+    proptest! {
+        /// With no tolerance, the calls the pace lets go (now or after a reservation) are at
+        /// least one interval apart, and a call admitted after a hold was observed is never
+        /// sent inside it, whoever asks and however often. (A slot reserved before the hold
+        /// stays committed: that is the one-interval horizon's bounded cost.)
+        #[test]
+        fn sends_are_spaced_and_never_held(
+            interval_ms in 1..500_u64,
+            steps in prop::collection::vec((0..400_000_u64, any::<bool>(), 0..3_u8), 1..200),
+        ) {
+            let limit = Limit::per(1000, Duration::from_millis(interval_ms * 1000)).expect("valid");
+            let pace = Pace::new(limit);
+            let interval = pace.interval_us();
+            let mut state = PaceState::default();
+            let mut now = NOW;
+            let mut sends: Vec<(u64, u64)> = Vec::new();
+            let mut holds: Vec<(u64, u64)> = Vec::new();
+            for (gap, returning, kind) in steps {
+                now += gap;
+                if kind == 0 {
+                    let hold = Observation::hold_for(Duration::from_micros(gap * 3));
+                    state.observe(now, &pace, &hold);
+                    holds.push((now, now + gap * 3));
+                    continue;
+                }
+                let arrival = if returning { Arrival::Returning } else { Arrival::First };
+                match state.admit(now, &pace, Duration::from_secs(3600), arrival) {
+                    Admit::Now => sends.push((now, now)),
+                    Admit::Reserved(wait) => sends.push((now, now + wait.as_micros() as u64)),
+                    Admit::Later(_) | Admit::TooLong(_) => {}
+                }
+            }
+            let mut sorted: Vec<u64> = sends.iter().map(|(_, at)| *at).collect();
+            sorted.sort_unstable();
+            for pair in sorted.windows(2) {
+                prop_assert!(pair[1] - pair[0] >= interval, "{:?}", pair);
+            }
+            for (decided, send) in &sends {
+                for (from, until) in holds.iter().filter(|(from, _)| from <= decided) {
+                    prop_assert!(!(send > from && send < until), "send {} inside hold {}..{}", send, from, until);
+                }
+            }
+        }
+
+        /// An observation never moves any instant back.
+        #[test]
+        fn observing_only_moves_forward(
+            start in (0..u64::from(u32::MAX), 0..u64::from(u32::MAX), 0..u64::from(u32::MAX)),
+            hold in 0..10_000_000_u64,
+            reset in 0..100_000_000_u64,
+            needed in 0..100_000_000_u64,
+        ) {
+            let pace = pace_300_per_minute();
+            let mut state = PaceState { tat: NOW + start.0, blocked: NOW + start.1, queue: NOW + start.2 };
+            let before = state;
+            let seen = Observation::hold_for(Duration::from_micros(hold))
+                .with_window(Duration::from_micros(reset), Duration::from_micros(needed));
+            state.observe(NOW, &pace, &seen);
+            prop_assert!(state.tat >= before.tat && state.blocked >= before.blocked);
+            prop_assert_eq!(state.queue, before.queue);
+        }
+    }
+}
