@@ -11,7 +11,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let decoded = decode_body(
         data,
-        Some("application/json"),
         Some(StatusCode::BAD_REQUEST),
     );
     match from_json::<serde_json::Value>(data) {

@@ -21,7 +21,6 @@ struct WriteResult {
 fuzz_target!(|data: &[u8]| {
     let decoded = decode_body(
         data,
-        Some("application/xml"),
         Some(StatusCode::INTERNAL_SERVER_ERROR),
     );
     if let Some(excerpt) = &decoded.excerpt {

@@ -8,14 +8,14 @@ use impact_codec::{decode_page, encode_page_json, encode_page_xml};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(page) = decode_page(data, None) else {
+    let Ok(page) = decode_page(data) else {
         return;
     };
     if let Some(next) = page.meta.next() {
         assert!(!next.trim().is_empty());
     }
     let json = encode_page_json("Items", &page.meta, &[]);
-    let again = decode_page(&json, Some("application/json")).unwrap_or_else(|e| {
+    let again = decode_page(&json).unwrap_or_else(|e| {
         panic!(
             "re-encoded json page does not decode: {e}: {}",
             String::from_utf8_lossy(&json)
@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     .all(|text| text.chars().all(is_xml_char));
     if xml_text && data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
         let xml = encode_page_xml("Items", "Item", &page.meta, &[]);
-        let again = decode_page(&xml, Some("application/xml")).unwrap_or_else(|e| {
+        let again = decode_page(&xml).unwrap_or_else(|e| {
             panic!(
                 "re-encoded xml page does not decode: {e}: {}",
                 String::from_utf8_lossy(&xml)

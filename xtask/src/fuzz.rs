@@ -48,7 +48,7 @@ const USAGE: &str = "usage: cargo xtask fuzz [--smoke | --secs N] [--target NAME
 enum Seeds {
     /// Raw bodies.
     Bodies,
-    /// Bodies behind two bytes of HTTP status and one byte choosing a content-type hint.
+    /// Bodies behind two bytes of HTTP status.
     StatusPrefixedBodies,
     /// Four bytes of "now" (divided by three), then `name: value` header lines.
     HeaderBlocks,
@@ -258,8 +258,7 @@ fn write_seeds(fixtures: &Path, corpus: &Path, seeds: Seeds) -> Result<usize, St
             Seeds::Bodies => inputs.push((name, bytes)),
             Seeds::StatusPrefixedBodies => {
                 let status = status_in_name(&name);
-                let hint = content_type_hint(&name);
-                inputs.push((name, [&status.to_be_bytes()[..], &[hint], &bytes].concat()));
+                inputs.push((name, [&status.to_be_bytes()[..], &bytes].concat()));
             }
             Seeds::HeaderBlocks | Seeds::HeaderValues => {}
         }
@@ -272,7 +271,7 @@ fn write_seeds(fixtures: &Path, corpus: &Path, seeds: Seeds) -> Result<usize, St
         match seeds {
             Seeds::Bodies => inputs.push((name, body.to_vec())),
             Seeds::StatusPrefixedBodies => {
-                inputs.push((name, [&status.to_be_bytes()[..], &[0], body].concat()));
+                inputs.push((name, [&status.to_be_bytes()[..], body].concat()));
             }
             Seeds::HeaderBlocks => {
                 let now = u32::try_from(RECEIVED_AT_UNIX / 3).unwrap_or(u32::MAX);
@@ -333,16 +332,6 @@ fn status_in_name(name: &str) -> u16 {
         .find(|part| part.len() == 3 && part.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|part| part.parse().ok())
         .unwrap_or(200)
-}
-
-/// The content-type hint byte of the `decode_auto` target for a fixture name's extension.
-fn content_type_hint(name: &str) -> u8 {
-    match name.rsplit('.').next() {
-        Some("json") => 1,
-        Some("xml") => 2,
-        Some("html") => 3,
-        _ => 0,
-    }
 }
 
 /// Splits a recorded HTTP/1.1 response into its head (status line and headers) and body.

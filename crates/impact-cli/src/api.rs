@@ -199,21 +199,27 @@ fn parse_backoff_ms(text: &str) -> Result<u64, String> {
     }
 }
 
-/// Parses a number of seconds (decimals allowed) within `[min, max]`, `min` excluded when
-/// `min_exclusive`.
-fn parse_secs(text: &str, max: f64, min_exclusive: bool, what: &str) -> Result<Duration, String> {
-    let bound = if min_exclusive {
-        "above 0"
-    } else {
-        "0 or more"
+/// The lower bound of a number of seconds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AtLeast {
+    /// Zero is allowed.
+    Zero,
+    /// Zero is not: the value must be above it.
+    AboveZero,
+}
+
+/// Parses a number of seconds (decimals allowed) from `at_least` to `max`.
+fn parse_secs(text: &str, at_least: AtLeast, max: f64, what: &str) -> Result<Duration, String> {
+    let bound = match at_least {
+        AtLeast::AboveZero => "above 0",
+        AtLeast::Zero => "0 or more",
     };
     let out_of_range =
         || format!("{text:?} is out of range: {what} must be {bound} and at most {max} seconds");
     let secs: f64 = text.trim().parse().map_err(|_| out_of_range())?;
-    let too_small = if min_exclusive {
-        secs <= 0.0
-    } else {
-        secs < 0.0
+    let too_small = match at_least {
+        AtLeast::AboveZero => secs <= 0.0,
+        AtLeast::Zero => secs < 0.0,
     };
     if !secs.is_finite() || too_small || secs > max {
         return Err(out_of_range());
@@ -223,12 +229,12 @@ fn parse_secs(text: &str, max: f64, min_exclusive: bool, what: &str) -> Result<D
 
 /// Parses `--max-wait`: 0 to a day.
 fn parse_max_wait(text: &str) -> Result<Duration, String> {
-    parse_secs(text, MAX_WAIT_LIMIT_SECS, false, "the maximum wait")
+    parse_secs(text, AtLeast::Zero, MAX_WAIT_LIMIT_SECS, "the maximum wait")
 }
 
 /// Parses `--timeout`: above 0, at most an hour.
 fn parse_timeout(text: &str) -> Result<Duration, String> {
-    parse_secs(text, TIMEOUT_LIMIT_SECS, true, "the timeout")
+    parse_secs(text, AtLeast::AboveZero, TIMEOUT_LIMIT_SECS, "the timeout")
 }
 
 /// How a call ended, decided inside the runtime and reported after it has stopped, so that
@@ -335,7 +341,7 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
     match error.kind() {
         ErrorKind::InvalidConfig | ErrorKind::InvalidRequest => Exit::Usage,
         ErrorKind::RateLimited => Exit::RateLimited,
-        ErrorKind::Timeout | ErrorKind::Connection => Exit::Transport,
+        ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::Store => Exit::Transport,
         _ => Exit::ApiError,
     }
 }
@@ -526,7 +532,7 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
                 "impact api: {} {target}: rate limited after {tries}: {}; {when} (the wait is \
                  longer than --max-wait {} s, so it was not slept)",
                 args.method,
-                error_message(error),
+                error.message(),
                 args.max_wait.as_secs_f64()
             );
             if let Some(report) = report {
@@ -565,17 +571,6 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
         }
     }
     exit_for(error)
-}
-
-/// The message of a rate-limit error without its report and URL, which are shown apart.
-fn error_message(error: &Error) -> String {
-    let text = error.to_string();
-    // `Display` is "rate limited after N attempts: <message>; <report>; retry in ...": keep
-    // the words up to the first `;`, which are the client's own.
-    let text = text.split(';').next().unwrap_or("").trim();
-    text.split_once(": ")
-        .map_or(text, |(_, message)| message)
-        .to_owned()
 }
 
 fn report_line(
@@ -736,7 +731,6 @@ mod tests {
         );
         let report = impact_codec::decode(
             br#"{"Status":"ERROR","Message":"Validation Failed"}"#,
-            None,
             impact_errors::StatusCode::from_u16(400).ok(),
         );
         let line = serde_json::to_string(&report_line(Some(&report), 1, None)).expect("json");

@@ -50,12 +50,12 @@ fn parse_status(text: &str) -> Result<StatusCode, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not an HTTP status code (a number from 100 to 999)"))?;
-    if !(100..=999).contains(&code) {
-        return Err(format!(
-            "{code} is not an HTTP status code (a number from 100 to 999)"
-        ));
-    }
-    StatusCode::from_u16(code).map_err(|error| error.to_string())
+    StatusCode::from_u16(code).map_err(|refused| {
+        format!(
+            "{} is not an HTTP status code (a number from 100 to 999)",
+            refused.value()
+        )
+    })
 }
 
 /// A body read from the input, and whether the input went on beyond [`INPUT_MAX_BYTES`].
@@ -108,7 +108,7 @@ pub(crate) fn run(args: ExplainArgs) -> Exit {
     }
 
     let content_type = args.content_type.as_deref();
-    let report = impact_codec::decode(&input.bytes, content_type, args.status);
+    let report = impact_codec::decode(&input.bytes, args.status);
     let text = if args.json {
         let mut line = ReportJson::new(&report).to_line();
         line.push('\n');

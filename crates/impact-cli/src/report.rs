@@ -58,11 +58,11 @@ pub(crate) struct FieldErrorJson<'a> {
 impl<'a> ReportJson<'a> {
     /// The JSON view of a report, borrowing its strings.
     pub(crate) fn new(report: &'a Report) -> ReportJson<'a> {
-        let body = &report.body;
+        let body = &report.body();
         ReportJson {
-            http_status: report.http_status.map(StatusCode::as_u16),
+            http_status: report.http_status().map(StatusCode::as_u16),
             is_error: report.is_error(),
-            class: report.class.as_str(),
+            class: report.class().as_str(),
             retryable: report.retryable(),
             format: body.format.as_str(),
             shape: body.shape.as_str(),
@@ -126,7 +126,7 @@ const LABEL_WIDTH: usize = 15;
 /// cannot drive the terminal, and is cut to a bounded length.
 pub(crate) fn render_human(report: &Report, input: &InputInfo<'_>) -> String {
     let mut out = String::new();
-    let body = &report.body;
+    let body = &report.body();
 
     line(&mut out, "what happened", &what_happened(report));
     line(&mut out, "retry", &retry_advice(report));
@@ -189,7 +189,7 @@ fn describe_field_error(error: &FieldError) -> String {
 
 /// The first line: the status, the class and what it means.
 fn what_happened(report: &Report) -> String {
-    match (report.http_status, report.class) {
+    match (report.http_status(), report.class()) {
         (Some(status), ErrorClass::None) => format!("HTTP {status}: {}", status.meaning()),
         (Some(status), ErrorClass::ErrorInBody) => format!(
             "HTTP {status}, but the body reports an error (error_in_body): the API answered \
@@ -214,7 +214,7 @@ fn what_happened(report: &Report) -> String {
 
 /// What kind of error a body reports by its shape, for a report without a status.
 fn body_error_kind(report: &Report) -> &'static str {
-    match report.body.shape {
+    match report.body().shape {
         BodyShape::Problem => "a problem-style error body",
         BodyShape::Spring => "a Spring-style error body",
         BodyShape::Conversion => "a conversion endpoint's error list",
@@ -227,7 +227,7 @@ fn retry_advice(report: &Report) -> String {
     if !report.is_error() {
         return "no need: nothing failed".into();
     }
-    let Some(status) = report.http_status else {
+    let Some(status) = report.http_status() else {
         return "no: only a transient HTTP status (408, 429, 500, 502, 503, 504) is worth \
                 retrying, and none was given; pass --status N to judge"
             .into();
@@ -273,7 +273,7 @@ fn retry_advice(report: &Report) -> String {
 
 /// What the body was: its format, its shape, its own status and its size.
 fn describe_body(report: &Report, input: &InputInfo<'_>) -> String {
-    let body = &report.body;
+    let body = &report.body();
     let mut text = match (body.format, body.shape) {
         (BodyFormat::Empty, _) => "empty".to_owned(),
         (BodyFormat::Text, BodyShape::Unstructured) => "text, unstructured".to_owned(),
@@ -315,7 +315,7 @@ fn content_type_note(report: &Report, content_type: Option<&str>) -> Option<Stri
     } else {
         return None;
     };
-    let actual = report.body.format;
+    let actual = report.body().format;
     if actual.as_str() == claimed || actual == BodyFormat::Empty {
         return None;
     }
@@ -329,8 +329,8 @@ fn content_type_note(report: &Report, content_type: Option<&str>) -> Option<Stri
 /// expanded (SPEC 6.1): otherwise a person would wonder why well-formed XML was not read.
 /// Only the excerpt is at hand, so this sees declarations in the first few hundred bytes.
 fn entities_note(report: &Report) -> Option<&'static str> {
-    let excerpt = report.body.excerpt.as_deref()?;
-    let declares_entities = report.body.format == BodyFormat::Text
+    let excerpt = report.body().excerpt.as_deref()?;
+    let declares_entities = report.body().format == BodyFormat::Text
         && excerpt.starts_with('<')
         && excerpt.contains("<!ENTITY");
     declares_entities.then_some(
@@ -342,7 +342,7 @@ fn entities_note(report: &Report) -> Option<&'static str> {
 /// A note when a body that is not an error carries `Status: ERROR`: a resource's own state,
 /// such as a Job that failed, not a failure of this call (SPEC 2.2).
 fn resource_status_note(report: &Report) -> Option<&'static str> {
-    let status = report.body.status.as_deref()?;
+    let status = report.body().status.as_deref()?;
     (!report.is_error() && status.trim().eq_ignore_ascii_case("error")).then_some(
         "the body's Status ERROR describes the resource it returns (such as a Job that \
          failed), not this call",
@@ -352,7 +352,7 @@ fn resource_status_note(report: &Report) -> Option<&'static str> {
 /// Whether to show the excerpt: only for bodies without a structure, whose text is all there
 /// is to read.
 fn shows_excerpt(report: &Report) -> bool {
-    report.body.shape == BodyShape::Unstructured
+    report.body().shape == BodyShape::Unstructured
 }
 
 /// The excerpt, wrapped at word boundaries into short lines behind `| `, bounded in lines and
@@ -451,7 +451,7 @@ fn escape_controls(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use impact_errors::DecodedBody;
+    use impact_errors::{BodyVerdict, DecodedBody};
 
     fn envelope() -> DecodedBody {
         let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
@@ -467,8 +467,7 @@ mod tests {
             "Too late\u{1b}[31m".into(),
             Some("WARNING".into()),
         ));
-        body.api_error = true;
-        body.reports_error = true;
+        body.verdict = BodyVerdict::ApiError;
         body
     }
 
@@ -662,7 +661,11 @@ mod tests {
                 proptest::option::of(text()),
                 proptest::collection::vec(field_error(), 0..60),
                 proptest::collection::vec(field_error(), 0..3),
-                (any::<bool>(), any::<bool>()),
+                prop_oneof![
+                    Just(BodyVerdict::NoError),
+                    Just(BodyVerdict::ReportsError),
+                    Just(BodyVerdict::ApiError),
+                ],
             )
                 .prop_map(
                     |(
@@ -673,7 +676,7 @@ mod tests {
                         excerpt,
                         errors,
                         warnings,
-                        flags,
+                        verdict,
                     )| {
                         let mut body = DecodedBody::new(FORMATS[format], SHAPES[shape]);
                         body.status = own_status;
@@ -681,7 +684,7 @@ mod tests {
                         body.excerpt = excerpt;
                         body.errors = errors;
                         body.warnings = warnings;
-                        (body.api_error, body.reports_error) = flags;
+                        body.verdict = verdict;
                         Report::new(
                             status.and_then(|code| StatusCode::from_u16(code).ok()),
                             body,
@@ -711,7 +714,7 @@ mod tests {
 
             let json: serde_json::Value =
                 serde_json::from_str(&ReportJson::new(report).to_line()).expect("valid JSON");
-            let body = &report.body;
+            let body = &report.body();
             assert_eq!(json["message"].as_str(), body.message.as_deref());
             assert_eq!(json["status"].as_str(), body.status.as_deref());
             assert_eq!(json["is_error"].as_bool(), Some(report.is_error()));

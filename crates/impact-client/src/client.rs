@@ -1,43 +1,25 @@
 //! The client and its send loop: every attempt, redirect, bounded body read and retry decision
 //! of one call, with the policy taken from `impact-retry` (SPEC 3).
 
-use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use http::Method;
-use http::header::{self, HeaderMap, HeaderValue};
-use impact_errors::{RateLimitInfo, Report, StatusCode};
-use impact_retry::{
-    Admission, Decision, FailedAttempt, GiveUp, GiveUpReason, Idempotency, Outcome, Pacer,
-    RetryBudget, RetryPolicy, RetryState, TransportFailure,
-};
+use http::header::HeaderValue;
+use impact_retry::{Admission, Decision, FailedAttempt, GiveUp, Outcome, Retry, RetryPolicy};
 use reqwest::Url;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::call::{Call, Ending};
 use crate::config::{ApiKind, ClientBuilder, Format, USER_AGENT};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
+use crate::limits::{LimitKey, Limits, RateGroup};
 use crate::request::Request;
 use crate::response::Response;
 use crate::time::{Clock, Random, unix_secs};
-use crate::url::{self as urls, AnsweredUrl, BaseUrl};
-
-/// The most redirects a GET or HEAD follows (SPEC 3).
-const MAX_REDIRECTS: usize = 5;
-
-/// Headers a caller may set that carry credentials: dropped, with `Authorization`, when a
-/// redirect leaves the origin (or goes over plain http to anything but loopback).
-const SENSITIVE_HEADERS: [&str; 5] = [
-    "authorization",
-    "cookie",
-    "cookie2",
-    "proxy-authorization",
-    "www-authenticate",
-];
+use crate::url::{self as urls, BaseUrl};
+use crate::wire::{Answer, AttemptEnd, Failure, Wire};
 
 /// An async client for one impact.com account.
 ///
@@ -64,33 +46,23 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// What a client and its clones share: the wire, the account, the policy, time and limits.
 struct Inner {
-    http: reqwest::Client,
+    wire: Wire,
     base: BaseUrl,
     /// `/Mediapartners/{SID}` and the others: where relative paths are rooted.
     account_root: String,
     api: ApiKind,
     sid: String,
-    authorization: HeaderValue,
-    ir_version: Option<HeaderValue>,
     format: Format,
     policy: RetryPolicy,
-    error_body_cap: usize,
-    success_body_cap: usize,
     clock: Arc<dyn Clock>,
-    /// The instant `Duration`s handed to the policy are measured from.
+    /// The instant `Duration`s handed to the policy and the limits are measured from.
     origin: Instant,
     random: Random,
-    /// The pacer's one piece of state, shared by every call: the instant (nanoseconds since
-    /// `origin`, 0 for none) before which no call may be sent. It only ever moves later, so an
-    /// atomic maximum keeps it without a lock; [`Client::pacer`] turns it back into a
-    /// [`Pacer`] for the policy to reason with.
-    held_until_nanos: AtomicU64,
-    /// The retry budget; the mutex is held for a few arithmetic steps, never across an await.
-    budget: Option<Mutex<RetryBudget>>,
-    /// Whether the budget was full when last updated. A first-try success cannot add to a
-    /// full budget, so the common path skips the lock while this holds.
-    budget_full: AtomicBool,
+    /// The account's pace per rate-limit group and its retry budget: in the process, and in a
+    /// shared store when one is configured.
+    limits: Limits,
 }
 
 impl fmt::Debug for Client {
@@ -105,31 +77,6 @@ impl fmt::Debug for Client {
             .field("policy", &inner.policy)
             .finish()
     }
-}
-
-/// A response read within its cap, before it is judged.
-struct Raw {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-    /// The URL that answered when a redirect was followed; `None` when the call's own URL did.
-    redirected_to: Option<Url>,
-}
-
-/// Why an attempt produced no response to judge.
-struct Failure {
-    transport: TransportFailure,
-    kind: ErrorKind,
-    message: String,
-    source: Option<reqwest::Error>,
-}
-
-/// How an attempt ended.
-enum AttemptEnd {
-    Answered(Raw),
-    Failed(Failure),
-    /// A condition no retry can change (a success body over its cap).
-    Fatal(Error),
 }
 
 impl Client {
@@ -155,28 +102,28 @@ impl Client {
             .build()
             .map_err(|error| Error::config("could not build the http client").with_source(error))?;
         let now = clock.now();
-        let budget = builder
-            .budget
-            .map(|config| RetryBudget::new(config, Duration::ZERO));
+        let store = builder
+            .shared_limits
+            .map(|store| (store, builder.store_policy));
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                wire: Wire {
+                    http,
+                    authorization,
+                    ir_version,
+                    error_body_cap: builder.error_body_cap,
+                    success_body_cap: builder.success_body_cap,
+                },
                 account_root: format!("/{}/{sid}", builder.api.root()),
                 api: builder.api,
                 sid,
                 base,
-                authorization,
-                ir_version,
                 format: builder.format,
                 policy: builder.policy,
-                error_body_cap: builder.error_body_cap,
-                success_body_cap: builder.success_body_cap,
                 random: Random::new(builder.random_seed.unwrap_or_else(Random::seed_from_time)),
                 clock,
                 origin: now,
-                held_until_nanos: AtomicU64::new(0),
-                budget_full: AtomicBool::new(true),
-                budget: budget.map(Mutex::new),
+                limits: Limits::new(builder.budget, store),
             }),
         })
     }
@@ -196,13 +143,11 @@ impl Client {
         &self.inner.policy
     }
 
-    /// Tokens left in the shared retry budget now, or `None` without a budget.
+    /// Tokens left now in the retry budget the client keeps in its process (shared by its
+    /// clones), or `None` without a budget. With a store of shared limits, the store's budget
+    /// is the one retries draw from while it answers; this one takes over when it fails.
     pub fn budget_left(&self) -> Option<u32> {
-        let now = self.now();
-        self.inner
-            .budget
-            .as_ref()
-            .map(|budget| lock(budget).available(now))
+        self.inner.limits.local().budget_left(self.now())
     }
 
     /// The full path a request path resolves to: relative paths go under the account root.
@@ -240,10 +185,11 @@ impl Client {
         }
         let path = self.resolve_path(&request.path)?;
         let url = self.inner.base.join(&path, &request.query)?;
+        let group = RateGroup::of_path(&path);
         // The send loop is awaited right here rather than through a helper: its state machine
         // is over 2 KiB and every async layer copies its child in whole once.
-        let span = call_span(&request, &path);
-        self.call(&request, url).instrument(span).await
+        let span = call_span(&request, &path, group);
+        self.call(&request, url, group).instrument(span).await
     }
 
     /// Sends a request to the URL of a next-page URI (SPEC 2.4): only its path and query are
@@ -255,8 +201,9 @@ impl Client {
     ) -> Result<Response, Error> {
         let (path, query) = self.inner.base.next_page(uri)?;
         let url = self.inner.base.join(&path, &query)?;
-        let span = call_span(template, &path);
-        self.call(template, url).instrument(span).await
+        let group = RateGroup::of_path(&path);
+        let span = call_span(template, &path, group);
+        self.call(template, url, group).instrument(span).await
     }
 
     fn now(&self) -> Duration {
@@ -268,556 +215,187 @@ impl Client {
         instant.saturating_duration_since(self.inner.origin)
     }
 
-    /// The shared pacing state as a [`Pacer`].
-    fn pacer(&self) -> Pacer {
-        let mut pacer = Pacer::new();
-        let nanos = self.inner.held_until_nanos.load(Ordering::Acquire);
-        if nanos != 0 {
-            pacer.block_until(Duration::from_nanos(nanos));
-        }
-        pacer
-    }
-
-    /// Publishes what a [`Pacer`] now holds back, keeping the latest instant any call saw.
-    fn hold(&self, pacer: &Pacer) {
-        if let Some(until) = pacer.blocked_until(Duration::ZERO) {
-            let nanos = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
-            self.inner
-                .held_until_nanos
-                .fetch_max(nanos, Ordering::AcqRel);
-        }
-    }
-
-    /// Applies `update` to the retry budget, if there is one, under its lock, and notes
-    /// whether it is full afterwards.
-    fn with_budget<T>(
-        &self,
-        now: Duration,
-        update: impl FnOnce(Option<&mut RetryBudget>) -> T,
-    ) -> T {
-        match &self.inner.budget {
-            Some(budget) => {
-                let mut budget = lock(budget);
-                let result = update(Some(&mut budget));
-                let full = budget.available(now) >= budget.config().capacity;
-                self.inner.budget_full.store(full, Ordering::Release);
-                result
-            }
-            None => update(None),
-        }
-    }
-
-    async fn call(&self, request: &Request, url: Url) -> Result<Response, Error> {
+    /// One call: the retry loop of `impact-retry`'s crate docs. Before each attempt the
+    /// account's limits admit it (in the request's rate-limit group); the attempt goes on the
+    /// wire under its timeout; its answer is observed by the limits; a success ends the call
+    /// (and refills the budget when it took one attempt), anything else is decided on, the
+    /// retry charged to the budget, and slept.
+    async fn call(&self, request: &Request, url: Url, group: RateGroup) -> Result<Response, Error> {
         let inner = &*self.inner;
-        let mut policy = inner.policy;
-        if let Some(timeout) = request.timeout {
-            policy.attempt_timeout = timeout;
-        }
-        let idempotency = if request.is_idempotent() {
-            Idempotency::Idempotent
-        } else {
-            Idempotency::NotIdempotent
-        };
+        let clock = &*inner.clock;
+        let key = LimitKey::new(&inner.sid, group);
         // The clock is read once before each attempt and once after it: admission, the start
         // of the call and the start of the attempt share the first reading, since nothing
         // between them waits.
-        let mut before = inner.clock.now();
-        let mut state = RetryState::start(&policy, self.since_origin(before));
-        let mut last_report: Option<Report> = None;
-        let mut last_rate: Option<RateLimitInfo> = None;
-
+        let mut before = clock.now();
+        let now = self.since_origin(before);
+        let mut call = Call::start(request, url, &inner.policy, inner.format, now);
         loop {
-            let admission = self
-                .pacer()
-                .admit(self.since_origin(before), policy.max_wait);
-            match admission {
-                Admission::Now => {}
-                Admission::Wait(wait) => {
-                    tracing::info!(
-                        attempt = state.attempts() + 1,
-                        delay_ms = wait.as_millis() as u64,
-                        delay_source = "pacing",
-                        "holding the call until the rate limit resets"
-                    );
-                    if let Some(left) = state.time_left(self.now())
-                        && left <= wait
-                    {
-                        return Err(self.deadline_error(
-                            &state,
-                            last_report,
-                            last_rate,
-                            &urls::redacted(&url),
-                        ));
-                    }
-                    inner.clock.sleep(wait).await;
-                    before = inner.clock.now();
-                }
-                Admission::TooLong { retry_after } => {
-                    return Err(self.rate_limited(
-                        &state,
-                        retry_after,
-                        last_report,
-                        last_rate,
-                        &urls::redacted(&url),
-                        "the account's rate limit is exhausted",
-                    ));
-                }
-                _ => {}
-            }
-            let plan = match state.begin_attempt(&policy, self.since_origin(before)) {
-                Ok(plan) => plan,
+            before = match self.admit(&call, key, before).await {
+                Ok(admitted) => admitted,
+                Err(ending) => return call.finish(ending, clock),
+            };
+            let Ok(plan) = call
+                .retry
+                .begin_attempt(&call.policy, self.since_origin(before))
+            else {
+                return call.finish(Ending::DeadlinePassed, clock);
+            };
+            let attempt = inner.wire.attempt(request, &call.url, call.format);
+            let ended = match tokio::time::timeout(plan.timeout, attempt).await {
+                Ok(ended) => ended,
                 Err(_) => {
-                    return Err(self.deadline_error(
-                        &state,
-                        last_report,
-                        last_rate,
-                        &urls::redacted(&url),
-                    ));
+                    self.catch_up(before, plan.timeout).await;
+                    AttemptEnd::Failed(Failure::timed_out(plan.timeout))
                 }
             };
-            let format = request.format.unwrap_or(inner.format);
-            // The attempt's timeout is a real tokio timer, because it bounds real I/O, while
-            // `plan.timeout` was already cut to the time left on the clock before the total
-            // deadline. A clock that does not follow real time (a test's `ManualClock`) did
-            // not move while the timer ran: it is moved to the attempt's end here, so that the
-            // deadline and the delays after it count the timed-out attempt as its whole
-            // timeout. A clock that follows real time is already past that instant.
-            let started = before;
-            let ended =
-                match tokio::time::timeout(plan.timeout, self.attempt(request, &url, format)).await
-                {
-                    Ok(ended) => ended,
-                    Err(_) => {
-                        let attempt_end = started.checked_add(plan.timeout).unwrap_or(started);
-                        if inner.clock.now() < attempt_end {
-                            inner.clock.sleep_until(attempt_end).await;
-                        }
-                        AttemptEnd::Failed(Failure {
-                            transport: TransportFailure::Timeout,
-                            kind: ErrorKind::Timeout,
-                            message: format!("attempt timed out after {:?}", plan.timeout),
-                            source: None,
-                        })
-                    }
-                };
-
-            let now = self.since_origin(inner.clock.now());
-            let unix_now = unix_secs(inner.clock.unix_now());
-            let (outcome, failure) = match ended {
-                AttemptEnd::Fatal(error) => {
-                    return Err(error
-                        .with_attempts(plan.number)
-                        .with_url(&urls::redacted(&url)));
+            let now = self.now();
+            let unix_now = unix_secs(clock.unix_now());
+            let (outcome, rate, failure) = match ended {
+                AttemptEnd::Fatal(error) => return call.finish(Ending::Failed(error), clock),
+                AttemptEnd::Failed(failure) => {
+                    (Outcome::Transport(failure.transport), None, Some(failure))
                 }
                 AttemptEnd::Answered(raw) => {
-                    let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
-                    let too_many = raw.status == StatusCode::TOO_MANY_REQUESTS;
-                    let content_type = raw
-                        .headers
-                        .get(header::CONTENT_TYPE)
-                        .and_then(|value| value.to_str().ok());
-                    let report = if raw.status.is_success() {
-                        // Most success bodies cannot be errors: the codec's byte search clears
-                        // them, so the hot path parses each body once (SPEC 7).
-                        if impact_codec::may_be_api_error(&raw.body) {
-                            let report =
-                                impact_codec::decode(&raw.body, content_type, Some(raw.status));
-                            report.is_error().then_some(report)
-                        } else {
-                            None
+                    let answer = Answer::judge(raw, unix_now);
+                    let (rate, status) = (answer.rate, answer.raw.status);
+                    inner
+                        .limits
+                        .observe(key, &rate, status, now, unix_now)
+                        .await;
+                    if answer.report.is_none() {
+                        if plan.number == 1 {
+                            inner.limits.refill(key, now).await;
                         }
-                    } else {
-                        Some(impact_codec::decode(
-                            &raw.body,
-                            content_type,
-                            Some(raw.status),
-                        ))
-                    };
-                    let mut pacer = Pacer::new();
-                    pacer.observe(&rate, too_many, now, unix_now);
-                    self.hold(&pacer);
-                    if report.is_none()
-                        && plan.number == 1
-                        && !inner.budget_full.load(Ordering::Acquire)
-                    {
-                        self.with_budget(now, |budget| {
-                            if let Some(budget) = budget {
-                                budget.on_first_try_success(now);
-                            }
-                        });
+                        trace_success(plan.number, status.as_u16());
+                        let attempts = plan.number;
+                        return call.finish(Ending::Succeeded { answer, attempts }, clock);
                     }
-                    let Some(report) = report else {
-                        tracing::info!(
-                            attempt = plan.number,
-                            outcome = "success",
-                            status = raw.status.as_u16(),
-                            "attempt succeeded"
-                        );
-                        tracing::Span::current().record("attempts", plan.number);
-                        return Ok(Response {
-                            status: raw.status,
-                            headers: raw.headers,
-                            body: raw.body,
-                            rate_limit: rate,
-                            attempts: plan.number,
-                            url: AnsweredUrl::new(raw.redirected_to.unwrap_or(url)),
-                        });
-                    };
-                    let outcome = if raw.status.is_success() {
-                        Outcome::ErrorInBody(raw.status)
-                    } else {
-                        Outcome::Status(raw.status)
-                    };
-                    last_report = Some(report);
-                    last_rate = Some(rate);
-                    (outcome, None)
-                }
-                AttemptEnd::Failed(failure) => {
-                    (Outcome::Transport(failure.transport), Some(failure))
+                    (call.answered_with_error(answer), Some(rate), None)
                 }
             };
-
-            let decision = {
-                let empty = RateLimitInfo::default();
-                let rate = match (&failure, &last_rate) {
-                    (None, Some(rate)) => rate,
-                    _ => &empty,
-                };
-                let failed = FailedAttempt::new(outcome, idempotency)
-                    .with_rate_limit(rate)
-                    .at(now, unix_now)
-                    .with_random(inner.random.next_u64());
-                // The pacer was told about this response above; the policy reads it to keep a
-                // retry behind any hold.
-                let pacer = self.pacer();
-                self.with_budget(now, |budget| {
-                    policy.decide(&mut state, &failed, budget, Some(&pacer))
-                })
-            };
-            match decision {
-                Decision::Retry(retry) => {
-                    tracing::info!(
-                        attempt = plan.number,
-                        outcome = outcome.as_str(),
-                        delay_ms = retry.delay.as_millis() as u64,
-                        delay_source = retry.source.as_str(),
-                        budget_left = retry.budget_left,
-                        "attempt failed; retrying"
-                    );
-                    inner.clock.sleep(retry.delay).await;
-                    before = inner.clock.now();
+            let mut failed = FailedAttempt::new(outcome, call.idempotency)
+                .at(now, unix_now)
+                .with_random(inner.random.next_u64());
+            if let Some(rate) = &rate {
+                failed = failed.with_rate_limit(rate);
+            }
+            let decided = inner
+                .limits
+                .decide(key, &call.policy, &mut call.retry, &failed);
+            match decided.await {
+                Ok(Decision::Retry(retry)) => {
+                    trace_retry(plan.number, outcome, &retry);
+                    clock.sleep(retry.delay).await;
+                    before = clock.now();
                 }
-                Decision::GiveUp(give_up) => {
-                    tracing::info!(
-                        attempt = plan.number,
-                        outcome = outcome.as_str(),
-                        give_up = give_up.reason.as_str(),
-                        budget_left = self.budget_left(),
-                        "attempt failed; giving up"
-                    );
-                    tracing::Span::current().record("attempts", give_up.attempts);
-                    return Err(self.give_up(
-                        give_up,
-                        failure,
-                        last_report,
-                        last_rate,
-                        &urls::redacted(&url),
-                    ));
+                Ok(Decision::GiveUp(give_up)) => {
+                    let budget_left = inner.limits.local().budget_left(self.now());
+                    trace_give_up(plan.number, outcome, &give_up, budget_left);
+                    return call.finish(Ending::GaveUp { give_up, failure }, clock);
                 }
+                Err(error) => return call.finish(Ending::Failed(error), clock),
             }
         }
     }
 
-    fn give_up(
+    /// Waits until the account's limits admit the call's next attempt, and returns the clock's
+    /// reading after any wait; or how the call ends when the wait is too long, would cross the
+    /// deadline, or the store of shared limits failed with the policy to fail.
+    async fn admit(
         &self,
-        give_up: GiveUp,
-        failure: Option<Failure>,
-        report: Option<Report>,
-        rate: Option<RateLimitInfo>,
-        url: &str,
-    ) -> Error {
-        if give_up.reason == GiveUpReason::WaitTooLong {
-            let after = give_up.retry_after.unwrap_or(Duration::ZERO);
-            let unix = self.inner.clock.unix_now() + after;
-            return Error::new(
-                ErrorKind::RateLimited,
-                "the server asks to wait longer than allowed",
-            )
-            .with_retry(after, unix)
-            .with_report(report)
-            .with_rate_limit(rate)
-            .with_attempts(give_up.attempts)
-            .with_url(url);
-        }
-        let error = match failure {
-            Some(failure) => {
-                let error = Error::new(failure.kind, failure.message);
-                match failure.source {
-                    Some(source) => error.with_source(source),
-                    None => error,
+        call: &Call,
+        key: LimitKey<'_>,
+        before: Instant,
+    ) -> Result<Instant, Ending> {
+        let now = self.since_origin(before);
+        let admission = self
+            .inner
+            .limits
+            .admit(key, now, call.policy.max_wait)
+            .await
+            .map_err(Ending::Failed)?;
+        match admission {
+            Admission::Wait(wait) => {
+                tracing::info!(
+                    attempt = call.retry.attempts() + 1,
+                    delay_ms = wait.as_millis() as u64,
+                    delay_source = "pacing",
+                    decision = "hold",
+                    "holding the call until the rate limit resets"
+                );
+                if let Some(left) = call.retry.time_left(self.now())
+                    && left <= wait
+                {
+                    return Err(Ending::DeadlinePassed);
                 }
+                self.inner.clock.sleep(wait).await;
+                Ok(self.inner.clock.now())
             }
-            None => match report {
-                Some(report) => Error::api(report).with_rate_limit(rate),
-                None => Error::new(ErrorKind::Api, "the call failed"),
-            },
-        };
-        error.with_attempts(give_up.attempts).with_url(url)
-    }
-
-    fn rate_limited(
-        &self,
-        state: &RetryState,
-        after: Duration,
-        report: Option<Report>,
-        rate: Option<RateLimitInfo>,
-        url: &str,
-        message: &str,
-    ) -> Error {
-        let unix = self.inner.clock.unix_now() + after;
-        Error::new(ErrorKind::RateLimited, message)
-            .with_retry(after, unix)
-            .with_report(report)
-            .with_rate_limit(rate)
-            .with_attempts(state.attempts())
-            .with_url(url)
-    }
-
-    fn deadline_error(
-        &self,
-        state: &RetryState,
-        report: Option<Report>,
-        rate: Option<RateLimitInfo>,
-        url: &str,
-    ) -> Error {
-        Error::new(ErrorKind::Timeout, "the call's total deadline passed")
-            .with_report(report)
-            .with_rate_limit(rate)
-            .with_attempts(state.attempts())
-            .with_url(url)
-    }
-
-    /// One attempt: send, follow redirects for GET and HEAD, read the body within its cap.
-    async fn attempt(&self, request: &Request, url: &Url, format: Format) -> AttemptEnd {
-        let inner = &*self.inner;
-        let follows = matches!(request.method, Method::GET | Method::HEAD);
-        // The call's URL is cloned once per request sent; a redirect replaces it.
-        let mut url = Cow::Borrowed(url);
-        let mut authorized = true;
-        let mut redirects = 0;
-        loop {
-            let mut builder = inner
-                .http
-                .request(request.method.clone(), url.as_ref().clone())
-                .header(header::ACCEPT, format.accept_header());
-            if let Some(version) = &inner.ir_version {
-                builder = builder.header("IR-Version", version.clone());
-            }
-            if let Some(body) = &request.body {
-                builder = builder
-                    .header(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(body.content_type),
-                    )
-                    .body(body.bytes.clone());
-            }
-            if authorized {
-                builder = builder.header(header::AUTHORIZATION, inner.authorization.clone());
-            }
-            if !request.headers.is_empty() {
-                let mut headers = request.headers.clone();
-                if !authorized {
-                    // The caller's credentials stay with the origin they were meant for, as
-                    // browsers and reqwest do on a redirect elsewhere.
-                    for name in SENSITIVE_HEADERS {
-                        headers.remove(name);
-                    }
-                }
-                builder = builder.headers(headers);
-            }
-            let response = match builder.send().await {
-                Ok(response) => response,
-                Err(error) => return AttemptEnd::Failed(send_failure(error)),
-            };
-            let status = response.status();
-            if follows && status.is_redirection() && redirects < MAX_REDIRECTS {
-                let target = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|location| url.join(location).ok())
-                    .filter(|target| matches!(target.scheme(), "http" | "https"));
-                if let Some(target) = target {
-                    // Credentials follow only to the same scheme, host and port, and never
-                    // over plain http to anything but loopback (SPEC 3).
-                    let same_origin = target.scheme() == url.scheme()
-                        && target.host_str() == url.host_str()
-                        && target.port_or_known_default() == url.port_or_known_default();
-                    let safe = target.scheme() == "https" || urls::is_loopback(&target);
-                    authorized = authorized && same_origin && safe;
-                    tracing::debug!(
-                        status = status.as_u16(),
-                        to = %urls::redacted(&target),
-                        authorized,
-                        "following a redirect"
-                    );
-                    url = Cow::Owned(target);
-                    redirects += 1;
-                    continue;
-                }
-            }
-            let redirected_to = match url {
-                Cow::Owned(target) => Some(target),
-                Cow::Borrowed(_) => None,
-            };
-            return self.read(response, redirected_to).await;
+            Admission::TooLong { retry_after } => Err(Ending::Refused { retry_after }),
+            _ => Ok(before),
         }
     }
 
-    /// Reads a response body within the cap for its status.
-    async fn read(
-        &self,
-        mut response: reqwest::Response,
-        redirected_to: Option<Url>,
-    ) -> AttemptEnd {
-        let status = StatusCode::from(response.status());
-        let headers = std::mem::take(response.headers_mut());
-        let success = status.is_success();
-        let cap = if success {
-            self.inner.success_body_cap
-        } else {
-            self.inner.error_body_cap
-        };
-        let declared = response.content_length();
-        if success && declared.is_some_and(|length| length > cap as u64) {
-            return AttemptEnd::Fatal(Error::new(
-                ErrorKind::Decode,
-                format!(
-                    "response body of {} bytes exceeds the success body cap of {cap} bytes",
-                    declared.unwrap_or(0)
-                ),
-            ));
+    /// After an attempt timed out. Its timeout is a real tokio timer, because it bounds real
+    /// I/O, while its length was already cut to the time left on the clock before the total
+    /// deadline. A clock that does not follow real time (a test's `ManualClock`) did not move
+    /// while the timer ran: it is moved to the attempt's end here, so that the deadline and the
+    /// delays after it count the timed-out attempt as its whole timeout. A clock that follows
+    /// real time is already past that instant.
+    async fn catch_up(&self, started: Instant, timeout: Duration) {
+        let clock = &*self.inner.clock;
+        let attempt_end = started.checked_add(timeout).unwrap_or(started);
+        if clock.now() < attempt_end {
+            clock.sleep_until(attempt_end).await;
         }
-        // Most bodies arrive in one chunk: keep it as it came, and copy into a buffer only
-        // when a second chunk follows.
-        let mut first: Option<Bytes> = None;
-        let mut body = BytesMut::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let held = first.as_ref().map_or(0, Bytes::len) + body.len();
-                    let room = cap - held;
-                    if chunk.len() > room {
-                        if success {
-                            return AttemptEnd::Fatal(Error::new(
-                                ErrorKind::Decode,
-                                format!(
-                                    "response body exceeds the success body cap of {cap} bytes"
-                                ),
-                            ));
-                        }
-                        // Keep what fits, then stop reading: dropping the response closes
-                        // the connection rather than draining a hostile body.
-                        append(&mut first, &mut body, chunk.slice(..room), declared, cap);
-                        break;
-                    }
-                    append(&mut first, &mut body, chunk, declared, cap);
-                    if !success && first.as_ref().map_or(0, Bytes::len) + body.len() == cap {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(error) if success => {
-                    return AttemptEnd::Failed(Failure {
-                        transport: TransportFailure::BrokenBody,
-                        kind: ErrorKind::Connection,
-                        message: "the connection broke while reading the response body".to_owned(),
-                        source: Some(error.without_url()),
-                    });
-                }
-                // On an error status the status already says what happened: the bytes
-                // received are explained instead (SPEC 3).
-                Err(_) => break,
-            }
-        }
-        let body = match first {
-            Some(only) if body.is_empty() => only,
-            _ => body.freeze(),
-        };
-        drop(response);
-        AttemptEnd::Answered(Raw {
-            status,
-            headers,
-            body,
-            redirected_to,
-        })
     }
 }
 
-/// The span of one call: its method and path, never the query (it may carry secrets), and the
-/// attempts it took once it ends.
-fn call_span(request: &Request, path: &str) -> tracing::Span {
+/// Every attempt is visible (SPEC 3): one event per attempt with its number, outcome and what
+/// was decided. The `decision` field (`success`, `retry`, `give_up`, and `hold` before an
+/// attempt) is stable for programs that read the events; the message is for people.
+fn trace_success(attempt: u32, status: u16) {
+    tracing::info!(
+        attempt,
+        outcome = "success",
+        status,
+        decision = "success",
+        "attempt succeeded"
+    );
+}
+
+fn trace_retry(attempt: u32, outcome: Outcome, retry: &Retry) {
+    tracing::info!(
+        attempt,
+        outcome = outcome.as_str(),
+        delay_ms = retry.delay.as_millis() as u64,
+        delay_source = retry.source.as_str(),
+        budget_left = retry.budget_left,
+        decision = "retry",
+        "attempt failed; retrying"
+    );
+}
+
+fn trace_give_up(attempt: u32, outcome: Outcome, give_up: &GiveUp, budget_left: Option<u32>) {
+    tracing::info!(
+        attempt,
+        outcome = outcome.as_str(),
+        give_up = give_up.reason.as_str(),
+        budget_left,
+        decision = "give_up",
+        "attempt failed; giving up"
+    );
+}
+
+/// The span of one call: its method, path and rate-limit group, never the query (it may
+/// carry secrets), and the attempts it took once it ends.
+fn call_span(request: &Request, path: &str, group: RateGroup) -> tracing::Span {
     tracing::info_span!(
         "impact_call",
         method = %request.method,
         path = %path,
+        group = group.as_str(),
         attempts = tracing::field::Empty,
     )
-}
-
-/// Locks the retry budget. A panic while it was held cannot leave it inconsistent (each update
-/// is a few assignments), so a poisoned lock is still used.
-fn lock(budget: &Mutex<RetryBudget>) -> MutexGuard<'_, RetryBudget> {
-    budget
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Adds a chunk to a body being read: the first chunk is held as it came; from the second on,
-/// everything is gathered in `buffer`, sized from the declared length within the cap.
-fn append(
-    first: &mut Option<Bytes>,
-    buffer: &mut BytesMut,
-    chunk: Bytes,
-    declared: Option<u64>,
-    cap: usize,
-) {
-    if first.is_none() && buffer.is_empty() {
-        *first = Some(chunk);
-        return;
-    }
-    if let Some(held) = first.take() {
-        let expected = declared.map_or(0, |length| length.min(cap as u64) as usize);
-        buffer.reserve(expected.max(held.len() + chunk.len()));
-        buffer.extend_from_slice(&held);
-    }
-    buffer.extend_from_slice(&chunk);
-}
-
-/// Classifies a failure to get response headers.
-fn send_failure(error: reqwest::Error) -> Failure {
-    let error = error.without_url();
-    if error.is_connect() {
-        Failure {
-            transport: TransportFailure::ConnectRefused,
-            kind: ErrorKind::Connection,
-            message: "could not connect to the server".to_owned(),
-            source: Some(error),
-        }
-    } else if error.is_timeout() {
-        Failure {
-            transport: TransportFailure::Timeout,
-            kind: ErrorKind::Timeout,
-            message: "the attempt timed out".to_owned(),
-            source: Some(error),
-        }
-    } else {
-        // Anything after the connection was made may have reached the server.
-        Failure {
-            transport: TransportFailure::BrokenBody,
-            kind: ErrorKind::Connection,
-            message: "the connection failed after the request was sent".to_owned(),
-            source: Some(error),
-        }
-    }
 }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::limits::{SharedLimits, StorePolicy};
 use crate::time::{Clock, TokioClock};
 use crate::url::BaseUrl;
 
@@ -159,6 +160,8 @@ pub struct ClientBuilder {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) random_seed: Option<u64>,
     pub(crate) pool_max_idle_per_host: usize,
+    pub(crate) shared_limits: Option<Arc<dyn SharedLimits>>,
+    pub(crate) store_policy: StorePolicy,
 }
 
 impl Default for ClientBuilder {
@@ -185,6 +188,8 @@ impl ClientBuilder {
             clock: None,
             random_seed: None,
             pool_max_idle_per_host: usize::MAX,
+            shared_limits: None,
+            store_policy: StorePolicy::new(),
         }
     }
 
@@ -283,6 +288,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the account's pace and retry budget through a store, with every process that
+    /// uses the same store and account (default: kept in this process, shared by the client
+    /// and its clones). See [`SharedLimits`] for what the client asks of it.
+    pub fn shared_limits(mut self, store: Arc<dyn SharedLimits>) -> ClientBuilder {
+        self.shared_limits = Some(store);
+        self
+    }
+
+    /// How the store of shared limits is used: the bound on each operation and what a failure
+    /// does (default [`StorePolicy::new`]: 250 ms, go on with the in-process limits).
+    pub fn store_policy(mut self, policy: StorePolicy) -> ClientBuilder {
+        self.store_policy = policy;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let sid = self
@@ -311,6 +331,11 @@ impl ClientBuilder {
             .map_err(|error| Error::config(format!("invalid retry policy: {error}")))?;
         if self.error_body_cap == 0 {
             return Err(Error::config("error body cap must be at least one byte"));
+        }
+        if self.store_policy.timeout.is_zero() {
+            return Err(Error::config(
+                "the shared limits store timeout must be above zero",
+            ));
         }
         let base = BaseUrl::parse(&self.base_url.0)?;
         let authorization = basic_auth(&sid, &token.0)?;

@@ -33,11 +33,15 @@ pub enum ErrorKind {
     InvalidConfig,
     /// The request could not be built: a bad path, header or body.
     InvalidRequest,
+    /// The store of shared limits failed or did not answer in time while the client's
+    /// [`StorePolicy`](crate::StorePolicy) says to fail rather than go on alone
+    /// ([`OnStoreFailure::FailCall`](crate::OnStoreFailure::FailCall)).
+    Store,
 }
 
 impl ErrorKind {
     /// A short snake_case name: `api`, `rate_limited`, `timeout`, `connection`, `decode`,
-    /// `invalid_config` or `invalid_request`.
+    /// `invalid_config`, `invalid_request` or `store`.
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Api => "api",
@@ -47,6 +51,7 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::InvalidConfig => "invalid_config",
             ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::Store => "store",
         }
     }
 
@@ -60,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Decode => "could not decode the response",
             ErrorKind::InvalidConfig => "invalid client configuration",
             ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Store => "shared limits store failed",
         }
     }
 }
@@ -75,7 +81,9 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a call failed, with everything a program needs to decide what to do next.
 ///
 /// One pointer wide, `Send` and `Sync`. It never holds the auth token, and its URL never
-/// carries credentials.
+/// carries credentials. Programs read its parts through the accessors ([`Error::kind`],
+/// [`Error::message`], [`Error::api_error`], [`Error::retry_after`], ...): the wording of its
+/// `Display` is for people and may change.
 ///
 /// ```
 /// use impact_client::{Client, ErrorKind};
@@ -197,9 +205,20 @@ impl Error {
         self.inner.kind == ErrorKind::Api
     }
 
-    /// Whether the error is a transport failure or timeout (the command line's exit code 3).
+    /// Whether the error is a transport failure or timeout, the API's or the store of shared
+    /// limits' (the command line's exit code 3).
     pub fn is_transport(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::Timeout | ErrorKind::Connection)
+        matches!(
+            self.inner.kind,
+            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::Store
+        )
+    }
+
+    /// What the client says happened, in its own words, without the report, the retry hint
+    /// or the URL that `Display` adds (empty for an API error, whose report says it all). For
+    /// people: the wording may change.
+    pub fn message(&self) -> &str {
+        &self.inner.message
     }
 
     /// The HTTP status of the last response, when there was one.
@@ -207,7 +226,7 @@ impl Error {
         self.inner
             .report
             .as_ref()
-            .and_then(|report| report.http_status)
+            .and_then(|report| report.http_status())
     }
 
     /// The decoded body of the last response that reported an error: its class, message and
@@ -242,11 +261,14 @@ impl Error {
         self
     }
 
-    /// Whether retrying the call later could help: timeouts, connection failures, rate limits
-    /// and API errors with a retryable status.
+    /// Whether retrying the call later could help: timeouts, connection failures, rate limits,
+    /// a failed store of shared limits, and API errors with a retryable status.
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::RateLimited => true,
+            ErrorKind::Timeout
+            | ErrorKind::Connection
+            | ErrorKind::RateLimited
+            | ErrorKind::Store => true,
             ErrorKind::Api => self.inner.report.as_ref().is_some_and(Report::retryable),
             _ => false,
         }

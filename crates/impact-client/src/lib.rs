@@ -9,7 +9,12 @@
 //! - [`Response`]: status, headers, [`RateLimitInfo`], the body as bytes or decoded into your
 //!   serde types from JSON or XML.
 //! - [`Client::pages`] and [`Client::items`]: streams that follow next-page URIs.
-//! - [`Error`] and [`ErrorKind`]: one error type with predicates to branch on.
+//! - [`Error`] and [`ErrorKind`]: one error type with predicates and accessors to branch on
+//!   (its `Display` wording is for people and may change).
+//! - [`SharedLimits`]: the seam where an account's pace per [`RateGroup`] and its retry budget
+//!   are kept. By default in the process, shared by a client and its clones; a store (Redis, in
+//!   `impact-quota`) shares them between processes, under a [`StorePolicy`] that bounds every
+//!   operation and says what a failure does.
 //!
 //! Every rule of SPEC 3 is applied through [`impact_retry`]: the retry matrix by status and
 //! method, server hints, the maximum wait, pacing across the calls of a client, the shared
@@ -31,14 +36,17 @@
 //! # Ok(()) }
 //! ```
 
+mod call;
 mod client;
 mod config;
 mod error;
+mod limits;
 mod paging;
 mod request;
 mod response;
 mod time;
 mod url;
+mod wire;
 
 pub use client::Client;
 pub use config::{
@@ -48,7 +56,11 @@ pub use config::{
 pub use error::{Error, ErrorKind};
 pub use impact_codec::{Page, PageMeta};
 pub use impact_errors::{RateLimitInfo, Report, StatusCode};
-pub use impact_retry::{BudgetConfig, Jitter, RetryPolicy};
+pub use impact_retry::{Admission, BudgetConfig, Jitter, RetryPolicy};
+pub use limits::{
+    Charge, LimitKey, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError,
+    StoreFuture, StorePolicy,
+};
 pub use request::Request;
 pub use response::Response;
 pub use time::{Clock, ManualClock, Sleep, TokioClock};

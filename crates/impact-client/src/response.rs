@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::HeaderMap;
-use impact_errors::{BodyFormat, RateLimitInfo, StatusCode};
+use impact_errors::{RateLimitInfo, StatusCode};
 
 use crate::error::{Error, ErrorKind};
 use crate::url::AnsweredUrl;
@@ -83,18 +83,15 @@ impl Response {
         impact_codec::from_xml(&self.body).map_err(|error| self.decode_error(error))
     }
 
-    /// The body decoded into `T` from JSON or XML, whichever the bytes are.
+    /// The body decoded into `T` from JSON or XML, whichever the bytes are (after a byte-order
+    /// mark and whitespace, `<` starts XML).
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        match impact_codec::sniff(&self.body) {
-            BodyFormat::Xml => self.xml(),
-            _ => self.json(),
-        }
+        impact_codec::from_body(&self.body).map_err(|error| self.decode_error(error))
     }
 
     /// The body as a list page: its paging metadata and items.
     pub fn page(&self) -> Result<impact_codec::Page, Error> {
-        impact_codec::decode_page(&self.body, self.content_type())
-            .map_err(|error| self.decode_error(error))
+        impact_codec::decode_page(&self.body).map_err(|error| self.decode_error(error))
     }
 
     fn decode_error(&self, error: impact_codec::DecodeError) -> Error {

@@ -62,11 +62,7 @@ struct XmlErrors {
 /// Our tolerant decode of the canonical JSON error body.
 #[divan::bench]
 fn decode_canonical_json() -> impact_errors::Report {
-    impact_codec::decode(
-        black_box(CANONICAL_JSON),
-        Some("application/json"),
-        BAD_REQUEST,
-    )
+    impact_codec::decode(black_box(CANONICAL_JSON), BAD_REQUEST)
 }
 
 /// The baseline: `serde_json::from_slice` into the same three fields.
@@ -78,7 +74,7 @@ fn serde_json_canonical_json() -> Option<Envelope> {
 /// Our tolerant decode of the seed's XML body.
 #[divan::bench]
 fn decode_seed_xml() -> impact_errors::Report {
-    impact_codec::decode(black_box(SEED_XML), Some("application/xml"), BAD_REQUEST)
+    impact_codec::decode(black_box(SEED_XML), BAD_REQUEST)
 }
 
 /// The baseline: quick-xml's serde deserializer into the equivalent struct.
@@ -97,7 +93,7 @@ fn sniff_canonical_json() -> impact_errors::BodyFormat {
 /// A JSON list page: its paging metadata and items.
 #[divan::bench]
 fn decode_page_json() -> Option<impact_codec::Page> {
-    impact_codec::decode_page(black_box(PAGE_JSON), Some("application/json")).ok()
+    impact_codec::decode_page(black_box(PAGE_JSON)).ok()
 }
 
 /// The bounded excerpt of a 1 MiB HTML page (only its start is read).
@@ -105,11 +101,5 @@ fn decode_page_json() -> Option<impact_codec::Page> {
 fn decode_huge_html(bencher: divan::Bencher<'_, '_>) {
     let mut page = b"<html><head><title>502 Bad Gateway</title></head><body>".to_vec();
     page.resize(1024 * 1024, b'x');
-    bencher.bench_local(|| {
-        impact_codec::decode(
-            black_box(&page),
-            Some("text/html"),
-            Some(StatusCode::BAD_GATEWAY),
-        )
-    });
+    bencher.bench_local(|| impact_codec::decode(black_box(&page), Some(StatusCode::BAD_GATEWAY)));
 }

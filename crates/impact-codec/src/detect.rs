@@ -3,6 +3,8 @@
 
 use impact_errors::{BodyFormat, BodyShape, DecodedBody, Report, StatusCode};
 
+use crate::prefilter;
+
 use crate::{json, xml};
 
 /// The most bytes [`DecodedBody::excerpt`] holds.
@@ -15,7 +17,7 @@ use crate::{json, xml};
 pub const EXCERPT_MAX_BYTES: usize = 512;
 
 /// The bytes after a UTF-8 byte-order mark and surrounding whitespace.
-pub(crate) fn trim_body(body: &[u8]) -> &[u8] {
+fn trim_body(body: &[u8]) -> &[u8] {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let start = body
         .iter()
@@ -28,6 +30,30 @@ pub(crate) fn trim_body(body: &[u8]) -> &[u8] {
     &body[start..end.max(start)]
 }
 
+/// Which syntax a body can only be, from its first byte after a byte-order mark and whitespace:
+/// `<` can only start XML and any other byte can only start JSON. Every reader of bodies
+/// (decoding, sniffing, the prefilter, pages and typed decoding) dispatches through this one
+/// rule, so that they always agree.
+pub(crate) enum Syntax<'a> {
+    /// Nothing but a byte-order mark and whitespace.
+    Empty,
+    /// The trimmed body, which starts with `<`.
+    Xml(&'a [u8]),
+    /// The trimmed body, which starts with anything else.
+    Json(&'a [u8]),
+}
+
+impl Syntax<'_> {
+    pub(crate) fn of(body: &[u8]) -> Syntax<'_> {
+        let trimmed = trim_body(body);
+        match trimmed.first() {
+            None => Syntax::Empty,
+            Some(b'<') => Syntax::Xml(trimmed),
+            Some(_) => Syntax::Json(trimmed),
+        }
+    }
+}
+
 /// What one parse of the body found.
 enum Parsed {
     Empty,
@@ -38,12 +64,11 @@ enum Parsed {
     Text,
 }
 
-/// Parses the body once in the one format its first byte allows (`<` can only start XML; any
-/// other byte can only start JSON) and recognises its shape.
-fn parse(trimmed: &[u8]) -> Parsed {
-    match trimmed.first() {
-        None => Parsed::Empty,
-        Some(b'<') => {
+/// Parses the body once in the one format its first byte allows and recognises its shape.
+fn parse(body: &[u8]) -> Parsed {
+    match Syntax::of(body) {
+        Syntax::Empty => Parsed::Empty,
+        Syntax::Xml(trimmed) => {
             let Ok(text) = std::str::from_utf8(trimmed) else {
                 return Parsed::Text;
             };
@@ -53,7 +78,7 @@ fn parse(trimmed: &[u8]) -> Parsed {
                 Err(_) => Parsed::Text,
             }
         }
-        Some(_) => {
+        Syntax::Json(trimmed) => {
             let Ok(text) = std::str::from_utf8(trimmed) else {
                 return Parsed::Text;
             };
@@ -87,7 +112,7 @@ fn parse(trimmed: &[u8]) -> Parsed {
 /// ```
 pub fn sniff(body: &[u8]) -> BodyFormat {
     // The same single parse as decoding, so that both always agree.
-    match parse(trim_body(body)) {
+    match parse(body) {
         Parsed::Empty => BodyFormat::Empty,
         Parsed::Shaped(decoded) => decoded.format,
         Parsed::Unshaped(format) => format,
@@ -98,9 +123,10 @@ pub fn sniff(body: &[u8]) -> BodyFormat {
 /// Decodes any response body into the model of impact-errors. Never fails and never panics:
 /// a body of no known shape is kept as a bounded excerpt.
 ///
-/// The `Content-Type` is only a hint and is not needed: the format is sniffed from the bytes.
-/// `http_status` decides whether a parsed body of no known shape is `success` (the answer is
-/// not an error) or `unstructured` (it is).
+/// The format is sniffed from the bytes: the API is known to send bodies in another format
+/// than its `Content-Type` declares, so that header is not consulted. `http_status` decides
+/// whether a parsed body of no known shape is `success` (the answer is not an error) or
+/// `unstructured` (it is).
 ///
 /// ```
 /// use impact_codec::decode_body;
@@ -108,38 +134,34 @@ pub fn sniff(body: &[u8]) -> BodyFormat {
 ///
 /// let body = decode_body(
 ///     br#"{"Status":"ERROR","Message":"Validation Failed","Errors":[{"Field":"AccountId","Message":"Not a numeric value"}]}"#,
-///     Some("application/json"),
 ///     Some(StatusCode::BAD_REQUEST),
 /// );
 /// assert_eq!(body.shape, BodyShape::Envelope);
 /// assert_eq!(body.errors[0].field.as_deref(), Some("AccountId"));
-/// assert!(body.api_error);
+/// assert!(body.is_api_error());
 /// ```
-pub fn decode_body(
-    body: &[u8],
-    content_type: Option<&str>,
-    http_status: Option<StatusCode>,
-) -> DecodedBody {
-    // The content type is deliberately not consulted: the API is known to send bodies in
-    // another format than the one it declares, and sniffing is cheap.
-    let _ = content_type;
-    let trimmed = trim_body(body);
-    let status_is_error = http_status.is_some_and(|status| status.class(false).is_error());
-    match parse(trimmed) {
+pub fn decode_body(body: &[u8], http_status: Option<StatusCode>) -> DecodedBody {
+    let status_is_error = http_status.is_some_and(|status| status.class().is_error());
+    match parse(body) {
         Parsed::Empty => DecodedBody::empty(),
         Parsed::Shaped(decoded) => decoded,
         Parsed::Unshaped(format) => {
             if status_is_error {
                 let mut decoded = DecodedBody::new(format, BodyShape::Unstructured);
-                decoded.excerpt = Some(excerpt(trimmed, false));
+                decoded.excerpt = Some(excerpt(trim_body(body)));
                 decoded
             } else {
                 DecodedBody::new(format, BodyShape::Success)
             }
         }
         Parsed::Text => {
+            let trimmed = trim_body(body);
             let mut decoded = DecodedBody::new(BodyFormat::Text, BodyShape::Unstructured);
-            decoded.excerpt = Some(excerpt(trimmed, looks_like_html(trimmed)));
+            decoded.excerpt = Some(if looks_like_html(trimmed) {
+                html_excerpt(trimmed)
+            } else {
+                excerpt(trimmed)
+            });
             decoded
         }
     }
@@ -154,18 +176,48 @@ pub fn decode_body(
 ///
 /// let report = decode(
 ///     br#"{"Status":"ERROR","Message":"Not permitted to run report"}"#,
-///     None,
 ///     Some(StatusCode::OK),
 /// );
-/// assert_eq!(report.class, ErrorClass::ErrorInBody);
+/// assert_eq!(report.class(), ErrorClass::ErrorInBody);
 /// assert!(!report.retryable());
 ///
-/// let report = decode(b"<html><title>502 Bad Gateway</title></html>", Some("text/html"), Some(StatusCode::BAD_GATEWAY));
+/// let report = decode(b"<html><title>502 Bad Gateway</title></html>", Some(StatusCode::BAD_GATEWAY));
 /// assert!(report.retryable());
-/// assert_eq!(report.body.excerpt.as_deref(), Some("502 Bad Gateway"));
+/// assert_eq!(report.body().excerpt.as_deref(), Some("502 Bad Gateway"));
 /// ```
-pub fn decode(body: &[u8], content_type: Option<&str>, http_status: Option<StatusCode>) -> Report {
-    Report::new(http_status, decode_body(body, content_type, http_status))
+pub fn decode(body: &[u8], http_status: Option<StatusCode>) -> Report {
+    Report::new(http_status, decode_body(body, http_status))
+}
+
+/// The report of an answer that is an error, or `None` for a success: what a client needs to
+/// know of every response, in one call.
+///
+/// Any status but a 2xx is an error, whatever its body, and is decoded for its report. A 2xx is
+/// an error only when its body is an API error by the rule of SPEC 2.2 (`Status: ERROR` beside
+/// a `Message` or `Errors`); most success bodies are cleared by a byte search that costs a
+/// small fraction of a decode ([`may_be_api_error`](crate::may_be_api_error)), so the common
+/// path parses each body once, in the caller's own types.
+///
+/// ```
+/// use impact_codec::error_report;
+/// use impact_errors::{ErrorClass, StatusCode};
+///
+/// let page = br#"{"@page":"1","Campaigns":[{"Id":"1000","Name":"Spring sale"}]}"#;
+/// assert!(error_report(page, StatusCode::OK).is_none());
+///
+/// let refused = br#"{"Status":"ERROR","Message":"Not permitted to run report"}"#;
+/// let report = error_report(refused, StatusCode::OK).unwrap();
+/// assert_eq!(report.class(), ErrorClass::ErrorInBody);
+///
+/// let report = error_report(b"", StatusCode::SERVICE_UNAVAILABLE).unwrap();
+/// assert!(report.retryable());
+/// ```
+pub fn error_report(body: &[u8], status: StatusCode) -> Option<Report> {
+    if status.is_success() && !prefilter::may_be_api_error(body) {
+        return None;
+    }
+    let report = decode(body, Some(status));
+    report.is_error().then_some(report)
 }
 
 /// Whether a text body looks like an HTML page, by its first bytes.
@@ -178,19 +230,47 @@ fn looks_like_html(trimmed: &[u8]) -> bool {
     head.first() == Some(&b'<') && (lower(b"<html") || lower(b"<!doctype html") || lower(b"<body"))
 }
 
-/// A bounded, UTF-8-safe excerpt of a body's text (see [`EXCERPT_MAX_BYTES`]). With
-/// `strip_markup`, tags, comments, and `script`/`style` contents are dropped.
+/// Whether an excerpt keeps the text as it is or drops an HTML page's markup.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Markup {
+    Keep,
+    Strip,
+}
+
+/// A bounded, UTF-8-safe excerpt of a body's text (see [`EXCERPT_MAX_BYTES`]), every byte of it
+/// read as text.
 ///
 /// The input is read only until the excerpt is full, so a multi-MiB body costs no more than
-/// its first part (plus one scan past a huge tag when stripping markup).
-pub fn excerpt(body: &[u8], strip_markup: bool) -> String {
+/// its first part.
+///
+/// ```
+/// assert_eq!(impact_codec::excerpt(b"upstream\r\n  connect error"), "upstream connect error");
+/// ```
+pub fn excerpt(body: &[u8]) -> String {
+    bounded_text(body, Markup::Keep)
+}
+
+/// A bounded, UTF-8-safe excerpt of an HTML page's readable text (see [`EXCERPT_MAX_BYTES`]):
+/// tags, comments, and the contents of `script` and `style` are dropped.
+///
+/// The input is read only until the excerpt is full (plus one scan past a huge tag).
+///
+/// ```
+/// let page = b"<html><head><style>h1 {}</style></head><body><h1>502 Bad Gateway</h1></body></html>";
+/// assert_eq!(impact_codec::html_excerpt(page), "502 Bad Gateway");
+/// ```
+pub fn html_excerpt(body: &[u8]) -> String {
+    bounded_text(body, Markup::Strip)
+}
+
+fn bounded_text(body: &[u8], markup: Markup) -> String {
     const ELLIPSIS: &str = "...";
     let mut out = String::with_capacity(EXCERPT_MAX_BYTES.min(body.len()) + 4);
     let mut pending_space = false;
     let mut truncated = false;
     let mut rest = body;
     while !rest.is_empty() {
-        if strip_markup && rest[0] == b'<' {
+        if markup == Markup::Strip && rest[0] == b'<' {
             rest = skip_markup(rest);
             pending_space = true;
             continue;

@@ -9,6 +9,8 @@
 
 use impact_errors::{BodyShape, DecodedBody, FieldError};
 
+use crate::json::KeyCase;
+
 /// Appends `text` as a JSON string literal.
 pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
@@ -82,14 +84,14 @@ impl<'a> JsonObject<'a> {
 
 /// Writes a list of field errors with the given keys, in the order field, level, message for
 /// conversion bodies and field, message, level for envelopes.
-fn json_errors(out: &mut Vec<u8>, errors: &[FieldError], lower: bool) {
+fn json_errors(out: &mut Vec<u8>, errors: &[FieldError], case: KeyCase) {
     out.push(b'[');
     for (index, error) in errors.iter().enumerate() {
         if index > 0 {
             out.push(b',');
         }
         let mut item = JsonObject::new(out);
-        if lower {
+        if case == KeyCase::Lower {
             item.optional("field", error.field.as_deref());
             item.optional("level", error.level.as_deref());
             item.string("message", &error.message);
@@ -147,7 +149,7 @@ fn reason_phrase(status: &str) -> String {
 ///     bytes,
 ///     br#"{"Status":"ERROR","Message":"Validation Failed","Errors":[{"Field":"AccountId","Message":"Not a numeric value"}]}"#
 /// );
-/// assert_eq!(decode_body(&bytes, None, None).errors, body.errors);
+/// assert_eq!(decode_body(&bytes, None).errors, body.errors);
 /// ```
 pub fn encode_json(body: &DecodedBody) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
@@ -163,13 +165,13 @@ pub fn encode_json(body: &DecodedBody) -> Vec<u8> {
         BodyShape::Envelope => {
             object.optional("Status", body.status.as_deref());
             object.optional("Message", body.message.as_deref());
-            json_errors(object.key("Errors"), &body.errors, false);
+            json_errors(object.key("Errors"), &body.errors, KeyCase::Upper);
         }
         BodyShape::Conversion => {
             object.optional("Status", body.status.as_deref());
             object.optional("message", body.message.as_deref());
-            json_errors(object.key("errors"), &body.errors, true);
-            json_errors(object.key("warnings"), &body.warnings, true);
+            json_errors(object.key("errors"), &body.errors, KeyCase::Lower);
+            json_errors(object.key("warnings"), &body.warnings, KeyCase::Lower);
         }
         BodyShape::Problem => {
             if let Some(status) = body.status.as_deref() {
@@ -194,7 +196,7 @@ pub fn encode_json(body: &DecodedBody) -> Vec<u8> {
         }
     }
     if !body.warnings.is_empty() && body.shape != BodyShape::Conversion {
-        json_errors(object.key("warnings"), &body.warnings, true);
+        json_errors(object.key("warnings"), &body.warnings, KeyCase::Lower);
     }
     object.finish();
     out
@@ -205,9 +207,17 @@ fn xml_allows(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Appends `text` escaped for XML character data (`attribute` also escapes tab and line feed,
-/// which attribute-value normalisation would otherwise turn into spaces).
-pub(crate) fn xml_escape(out: &mut String, text: &str, attribute: bool) {
+/// Where escaped XML text goes: an attribute value also escapes tab and line feed, which
+/// attribute-value normalisation would otherwise turn into spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XmlPlace {
+    Text,
+    Attribute,
+}
+
+/// Appends `text` escaped for XML character data or an attribute value.
+pub(crate) fn xml_escape(out: &mut String, text: &str, place: XmlPlace) {
+    let attribute = place == XmlPlace::Attribute;
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
@@ -229,7 +239,7 @@ pub(crate) fn xml_element(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
-    xml_escape(out, text, false);
+    xml_escape(out, text, XmlPlace::Text);
     out.push_str("</");
     out.push_str(name);
     out.push('>');
@@ -262,7 +272,7 @@ fn xml_optional(out: &mut String, name: &str, text: Option<&str>) {
 ///     bytes,
 ///     b"<ImpactRadiusResponse><Status>ERROR</Status><Message> &lt;a &amp; b&gt; </Message><Errors></Errors></ImpactRadiusResponse>"
 /// );
-/// assert_eq!(decode_body(&bytes, None, None).message, body.message);
+/// assert_eq!(decode_body(&bytes, None).message, body.message);
 /// ```
 pub fn encode_xml(body: &DecodedBody) -> Vec<u8> {
     let mut out = String::with_capacity(160);

@@ -50,7 +50,9 @@ impl fmt::Display for DecodeErrorKind {
 /// Why a body could not be decoded into the type asked for, and where.
 ///
 /// The parsers' own error types stay private so that their versions are not part of this
-/// crate's API; the message is kept as text.
+/// crate's API; the message is kept as text for people. Its `Display` wording may change:
+/// programs branch on [`DecodeError::classify`] and read [`DecodeError::line`] and
+/// [`DecodeError::column`].
 ///
 /// ```
 /// use impact_codec::{DecodeErrorKind, from_json};
@@ -101,7 +103,11 @@ impl DecodeError {
         DecodeError::new(kind, format, line, column, message)
     }
 
-    pub(crate) fn from_json(error: &serde_json::Error) -> DecodeError {
+    /// A serde_json error, classified by its category and, for a syntax error, by whether the
+    /// document nests as deep as serde_json's recursion limit before the error: that limit is
+    /// reported as a syntax error, and its message text is not an API to match on. `body` is
+    /// the text serde_json read, when it read one (a [`serde_json::Value`] has no limit).
+    pub(crate) fn from_json(error: &serde_json::Error, body: Option<&[u8]>) -> DecodeError {
         use serde_json::error::Category;
         let text = error.to_string();
         // serde_json appends " at line L column C"; keep only the reason, the position is
@@ -110,14 +116,18 @@ impl DecodeError {
             Some(index) => lowercase_first_word(&text[..index]),
             None => lowercase_first_word(&text),
         };
-        let kind = if reason.contains("recursion limit exceeded") {
-            DecodeErrorKind::TooDeep
-        } else {
-            match error.classify() {
-                Category::Io | Category::Syntax => DecodeErrorKind::Syntax,
-                Category::Data => DecodeErrorKind::Data,
-                Category::Eof => DecodeErrorKind::Eof,
+        let kind = match error.classify() {
+            Category::Syntax
+                if body.is_some_and(|body| {
+                    json_depth_reached(body, error.line(), error.column())
+                        >= SERDE_JSON_RECURSION_LIMIT
+                }) =>
+            {
+                DecodeErrorKind::TooDeep
             }
+            Category::Io | Category::Syntax => DecodeErrorKind::Syntax,
+            Category::Data => DecodeErrorKind::Data,
+            Category::Eof => DecodeErrorKind::Eof,
         };
         DecodeError::new(kind, "json", error.line(), error.column(), reason)
     }
@@ -151,7 +161,8 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Why a value could not be encoded (a map with non-string keys, a failing `Serialize`).
+/// Why a value could not be encoded (a map with non-string keys, a failing `Serialize`). Its
+/// `Display` wording is for people and may change.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -181,6 +192,47 @@ impl fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+/// How deep serde_json lets a document nest before it stops with an error.
+const SERDE_JSON_RECURSION_LIMIT: usize = 128;
+
+/// The deepest nesting of arrays and objects in a JSON text up to and including the byte at a
+/// 1-based line and column (brackets inside strings do not count).
+fn json_depth_reached(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|&(_, &byte)| byte == b'\n')
+            .nth(line - 2)
+            .map_or(body.len(), |(index, _)| index + 1)
+    };
+    let end = line_start.saturating_add(column).min(body.len());
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in &body[..end] {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 
 /// The 1-based line and byte column of `offset` in `body`.
 pub(crate) fn line_column(body: &[u8], offset: usize) -> (usize, usize) {

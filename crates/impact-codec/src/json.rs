@@ -3,7 +3,7 @@
 
 use std::{fmt, mem};
 
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A scalar read tolerantly: strings and numbers become their text as they are read (nearly
@@ -219,15 +219,21 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 TopKey::MessageUpper => top.message_upper = map.next_value()?,
                 TopKey::ErrorsUpper => {
                     top.errors_upper = map
-                        .next_value_seed(ErrorsSeed { lower: false })?
+                        .next_value_seed(ErrorsSeed {
+                            case: KeyCase::Upper,
+                        })?
                         .map(|(items, _)| items)
                 }
                 TopKey::ErrorsLower => {
-                    top.errors_lower = map.next_value_seed(ErrorsSeed { lower: true })?
+                    top.errors_lower = map.next_value_seed(ErrorsSeed {
+                        case: KeyCase::Lower,
+                    })?
                 }
                 TopKey::Warnings => {
                     top.warnings = map
-                        .next_value_seed(ErrorsSeed { lower: true })?
+                        .next_value_seed(ErrorsSeed {
+                            case: KeyCase::Lower,
+                        })?
                         .map(|(items, _)| items)
                 }
                 TopKey::StatusMessage => top.status_message = present(&mut map)?,
@@ -290,11 +296,19 @@ impl TopSeed<'_> {
 }
 
 /// Reads `Errors`, `errors` or `warnings` in any of their forms: an array of items, an object
-/// `{"Error": item-or-array}`, an object that is itself one item, or a bare string. `lower`
+/// `{"Error": item-or-array}`, an object that is itself one item, or a bare string. `case`
 /// says which key case the items prefer (`field` for conversion bodies, `Field` for envelopes).
 /// Yields `None` for `null`, else the items and whether the value was an array.
 struct ErrorsSeed {
-    lower: bool,
+    case: KeyCase,
+}
+
+/// The case of the keys of an error item (`Field`, `Message`, `Level` in envelopes; `field`,
+/// `message`, `level` in conversion bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyCase {
+    Upper,
+    Lower,
 }
 
 impl<'de> DeserializeSeed<'de> for ErrorsSeed {
@@ -314,7 +328,7 @@ impl<'de> Visitor<'de> for ErrorsSeed {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ItemSeed { lower: self.lower })? {
+        while let Some(item) = seq.next_element_seed(ItemSeed { case: self.case })? {
             if let Some(item) = item {
                 if items.capacity() == 0 {
                     // Most lists hold one to a few items: allocating room for four at once
@@ -335,7 +349,7 @@ impl<'de> Visitor<'de> for ErrorsSeed {
                 ItemKey::Error => {
                     // `{"Error": {...}}` or `{"Error": [{...}, ...]}`: the XML-to-JSON artefact.
                     if let Some((nested, _)) =
-                        map.next_value_seed(ErrorsSeed { lower: self.lower })?
+                        map.next_value_seed(ErrorsSeed { case: self.case })?
                     {
                         items.extend(nested);
                     }
@@ -343,7 +357,7 @@ impl<'de> Visitor<'de> for ErrorsSeed {
                 ItemKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                key => direct.set(key, map.next_value()?, self.lower),
+                key => direct.set(key, map.next_value()?, self.case),
             }
         }
         if direct.any {
@@ -439,18 +453,18 @@ struct ItemParts {
 }
 
 impl ItemParts {
-    fn set(&mut self, key: ItemKey, value: Scalar, lower: bool) {
-        let (slot, is_lower) = match key {
-            ItemKey::FieldUpper => (0, false),
-            ItemKey::FieldLower => (0, true),
-            ItemKey::MessageUpper => (1, false),
-            ItemKey::MessageLower => (1, true),
-            ItemKey::LevelUpper => (2, false),
-            ItemKey::LevelLower => (2, true),
+    fn set(&mut self, key: ItemKey, value: Scalar, preferred_case: KeyCase) {
+        let (slot, case) = match key {
+            ItemKey::FieldUpper => (0, KeyCase::Upper),
+            ItemKey::FieldLower => (0, KeyCase::Lower),
+            ItemKey::MessageUpper => (1, KeyCase::Upper),
+            ItemKey::MessageLower => (1, KeyCase::Lower),
+            ItemKey::LevelUpper => (2, KeyCase::Upper),
+            ItemKey::LevelLower => (2, KeyCase::Lower),
             ItemKey::Error | ItemKey::Other => return,
         };
         self.any = true;
-        let preferred = is_lower == lower;
+        let preferred = case == preferred_case;
         if preferred || !self.preferred[slot] {
             self.parts[slot] = value.into_text();
             self.preferred[slot] = preferred;
@@ -466,7 +480,7 @@ impl ItemParts {
 /// One item of an error list: an object with field, message and level, or a bare scalar,
 /// whose text becomes the message. `null`, arrays and other nested values yield no item.
 struct ItemSeed {
-    lower: bool,
+    case: KeyCase,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemSeed {
@@ -490,7 +504,7 @@ impl<'de> Visitor<'de> for ItemSeed {
                 ItemKey::Error | ItemKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                key => parts.set(key, map.next_value()?, self.lower),
+                key => parts.set(key, map.next_value()?, self.case),
             }
         }
         Ok(Some(parts.finish()))
@@ -546,6 +560,8 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
     let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
     let lower = top.lower.take().map(|boxed| *boxed).unwrap_or_default();
 
+    // Each shape says whether it reports an error (a new body reports none); an API error by
+    // the rule of SPEC 2.2 overrides them all below.
     let mut body;
     if errors_lower_is_array && !has_errors_upper && !has_message_upper {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
@@ -556,7 +572,9 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .take()
             .map(|(items, _)| items)
             .unwrap_or_default();
-        body.reports_error = api_error || !body.errors.is_empty();
+        if !body.errors.is_empty() {
+            body.verdict = BodyVerdict::ReportsError;
+        }
     } else if (has_errors_upper
         || status_is_error
         || (has_message_upper && !top.status_upper.is_present()))
@@ -566,12 +584,10 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
         body.errors = top.errors_upper.take().unwrap_or_default();
-        body.reports_error = api_error;
     } else if top.status_upper.is_present() {
         body = DecodedBody::new(BodyFormat::Json, BodyShape::Success);
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
-        body.reports_error = api_error;
     } else if lower.status_lower.as_str().is_some()
         && (lower.error_lower.is_present() || lower.timestamp)
     {
@@ -581,7 +597,7 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .message_lower
             .into_text()
             .or_else(|| lower.error_lower.into_text());
-        body.reports_error = true;
+        body.verdict = BodyVerdict::ReportsError;
     } else if (lower.status_lower.is_number() || lower.status_code.is_number())
         && (lower.title.is_present()
             || lower.detail.is_present()
@@ -598,13 +614,13 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .into_text()
             .or_else(|| lower.detail.into_text())
             .or_else(|| lower.message_lower.into_text());
-        body.reports_error = true;
+        body.verdict = BodyVerdict::ReportsError;
     } else {
         return None;
     }
-    body.api_error = api_error;
-    if let Some(warnings) = top.warnings.take() {
-        body.warnings = warnings;
+    if api_error {
+        body.verdict = BodyVerdict::ApiError;
     }
+    body.warnings = top.warnings.take().unwrap_or_default();
     Some(body)
 }

@@ -6,8 +6,8 @@ use quick_xml::events::BytesStart;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::detect::trim_body;
-use crate::encode::{JsonObject, json_string, xml_escape};
+use crate::detect::Syntax;
+use crate::encode::{JsonObject, XmlPlace, json_string, xml_escape};
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::json::Scalar;
 use crate::xml::{self, Handler, XmlError, name_is};
@@ -137,8 +137,8 @@ impl PageMeta {
 ///
 /// let page = decode_page(
 ///     br#"{"@page":"1","@numpages":"2","@nextpageuri":"/Mediapartners/IR1/Ads?Page=2","Ads":[{"Id":"7"}]}"#,
-///     Some("application/json"),
-/// ).unwrap();
+/// )
+/// .unwrap();
 /// assert_eq!(page.list_key.as_deref(), Some("Ads"));
 /// assert_eq!(page.meta.num_pages, Some(2));
 /// assert_eq!(page.meta.next(), Some("/Mediapartners/IR1/Ads?Page=2"));
@@ -170,25 +170,23 @@ pub struct Page {
 /// use impact_codec::decode_page;
 ///
 /// let xml = br#"<ImpactRadiusResponse><Ads page="2" numpages="2" nextpageuri=""><Ad><Id>9</Id><Name>Spring &amp; sale</Name></Ad></Ads></ImpactRadiusResponse>"#;
-/// let page = decode_page(xml, None).unwrap();
+/// let page = decode_page(xml).unwrap();
 /// assert_eq!(page.list_key.as_deref(), Some("Ads"));
 /// assert_eq!(page.meta.page, Some(2));
 /// assert_eq!(page.meta.next(), None);
 /// assert_eq!(page.items[0]["Name"], "Spring & sale");
 /// ```
-pub fn decode_page(body: &[u8], content_type: Option<&str>) -> Result<Page, DecodeError> {
-    // As for error bodies, the bytes decide the format and the content type is only a hint.
-    let _ = content_type;
-    let trimmed = trim_body(body);
-    match trimmed.first() {
-        None => Err(DecodeError::new(
+pub fn decode_page(body: &[u8]) -> Result<Page, DecodeError> {
+    // As for error bodies, the bytes decide the format, whatever the content type says.
+    match Syntax::of(body) {
+        Syntax::Empty => Err(DecodeError::new(
             DecodeErrorKind::Eof,
             "page",
             0,
             0,
             "the body is empty",
         )),
-        Some(b'<') => {
+        Syntax::Xml(trimmed) => {
             let text = std::str::from_utf8(trimmed).map_err(|e| {
                 DecodeError::at_offset(
                     DecodeErrorKind::Encoding,
@@ -202,12 +200,12 @@ pub fn decode_page(body: &[u8], content_type: Option<&str>) -> Result<Page, Deco
             xml::scan(text, &mut handler).map_err(|e| e.into_decode_error(trimmed))?;
             Ok(handler.page)
         }
-        Some(_) => {
+        Syntax::Json(trimmed) => {
             let mut deserializer = serde_json::Deserializer::from_slice(trimmed);
             let page = deserializer
                 .deserialize_any(PageVisitor)
                 .and_then(|page| deserializer.end().map(|()| page))
-                .map_err(|e| DecodeError::from_json(&e))?;
+                .map_err(|e| DecodeError::from_json(&e, Some(trimmed)))?;
             page.ok_or_else(|| {
                 DecodeError::new(
                     DecodeErrorKind::Data,
@@ -551,13 +549,13 @@ fn xml_value(out: &mut String, name: &str, value: &Value, depth: usize) {
     out.push('>');
     match value {
         Value::Null => {}
-        Value::String(text) => xml_escape(out, text, false),
+        Value::String(text) => xml_escape(out, text, XmlPlace::Text),
         Value::Object(children) if depth < MAX_ITEM_DEPTH => {
             for (key, child) in children {
                 xml_value(out, &xml_name(key), child, depth + 1);
             }
         }
-        other => xml_escape(out, &other.to_string(), false),
+        other => xml_escape(out, &other.to_string(), XmlPlace::Text),
     }
     out.push_str("</");
     out.push_str(name);
@@ -590,7 +588,7 @@ pub fn encode_page_xml(
         out.push(' ');
         out.push_str(key);
         out.push_str("=\"");
-        xml_escape(&mut out, &value, true);
+        xml_escape(&mut out, &value, XmlPlace::Attribute);
         out.push('"');
     }
     out.push('>');
@@ -600,7 +598,7 @@ pub fn encode_page_xml(
                 out.push('<');
                 out.push_str(&item_element);
                 out.push('>');
-                xml_escape(&mut out, &item.to_string(), false);
+                xml_escape(&mut out, &item.to_string(), XmlPlace::Text);
                 out.push_str("</");
                 out.push_str(&item_element);
                 out.push('>');

@@ -6,11 +6,14 @@ use std::sync::OnceLock;
 use memchr::memmem::Finder;
 use memchr::{memchr_iter, memchr2_iter, memmem};
 
+use crate::detect::Syntax;
+
 /// Whether `body` could be an API error by the rule of SPEC 2.2 (a top-level `Status` of
 /// `ERROR`, in any letter case).
 ///
-/// `false` is a promise: [`decode`](crate::decode) of such a body never sets `api_error`, so a
-/// client may skip decoding a 2xx body this function clears. `true` only means "decode to find
+/// `false` is a promise: [`decode`](crate::decode) of such a body never finds an API error, so
+/// a client may skip decoding a 2xx body this function clears ([`error_report`](crate::error_report)
+/// does). `true` only means "decode to find
 /// out". The test is a byte search that costs a small fraction of a decode:
 ///
 /// - a JSON body (anything not starting with `<`) can only be an API error if it holds the key
@@ -28,12 +31,11 @@ use memchr::{memchr_iter, memchr2_iter, memmem};
 /// assert!(!may_be_api_error(br#"{"Status":"OK","Uri":"/Mediapartners/IR1/Errors/1"}"#));
 /// ```
 pub fn may_be_api_error(body: &[u8]) -> bool {
-    // The same choice of format as decoding: after a byte-order mark and whitespace, `<` can
-    // only start XML and anything else only JSON.
-    if crate::detect::trim_body(body).first() == Some(&b'<') {
-        xml_may_be_api_error(body)
-    } else {
-        json_may_be_api_error(body)
+    // The same choice of format as decoding.
+    match Syntax::of(body) {
+        Syntax::Empty => false,
+        Syntax::Xml(trimmed) => xml_may_be_api_error(trimmed),
+        Syntax::Json(trimmed) => json_may_be_api_error(trimmed),
     }
 }
 

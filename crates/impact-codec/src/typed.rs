@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::detect::Syntax;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::xml;
 
@@ -26,7 +27,8 @@ fn strip_bom(body: &[u8]) -> &[u8] {
 /// assert_eq!((created.status.as_str(), created.uri.as_str()), ("OK", "/Ads/1"));
 /// ```
 pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
-    serde_json::from_slice(strip_bom(body)).map_err(|e| DecodeError::from_json(&e))
+    let body = strip_bom(body);
+    serde_json::from_slice(body).map_err(|e| DecodeError::from_json(&e, Some(body)))
 }
 
 /// Reads an XML body into `T` with quick-xml's serde support.
@@ -81,6 +83,31 @@ pub fn from_xml<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     })
 }
 
+/// Reads a body into `T` from JSON or XML, whichever the bytes are: after a byte-order mark and
+/// whitespace, `<` starts XML ([`from_xml`]) and anything else JSON ([`from_json`]), the same
+/// rule every decoder of this crate follows.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Created {
+///     #[serde(rename = "Uri")]
+///     uri: String,
+/// }
+///
+/// let json: Created = impact_codec::from_body(br#"{"Status":"OK","Uri":"/Ads/1"}"#).unwrap();
+/// let xml: Created = impact_codec::from_body(
+///     b"<ImpactRadiusResponse><Status>OK</Status><Uri>/Ads/1</Uri></ImpactRadiusResponse>",
+/// )
+/// .unwrap();
+/// assert_eq!(json.uri, xml.uri);
+/// ```
+pub fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    match Syntax::of(body) {
+        Syntax::Xml(_) => from_xml(body),
+        Syntax::Empty | Syntax::Json(_) => from_json(body),
+    }
+}
+
 /// Reads `T` from an already parsed JSON value, such as an item of a [`crate::Page`].
 ///
 /// ```
@@ -88,7 +115,7 @@ pub fn from_xml<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
 /// assert_eq!(id, 42);
 /// ```
 pub fn from_value<T: DeserializeOwned>(item: serde_json::Value) -> Result<T, DecodeError> {
-    serde_json::from_value(item).map_err(|e| DecodeError::from_json(&e))
+    serde_json::from_value(item).map_err(|e| DecodeError::from_json(&e, None))
 }
 
 /// Writes a value as compact JSON.

@@ -1,7 +1,7 @@
 //! One streaming pass over an XML document with quick-xml's `Reader`: well-formedness,
 //! entity refusal and a depth bound, feeding a small handler that keeps what it needs.
 
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -98,11 +98,7 @@ pub(crate) fn scan<H: Handler>(text: &str, handler: &mut H) -> Result<(), XmlErr
             }
             Event::End(_) => {
                 if depth == 0 {
-                    return Err(XmlError::new(
-                        DecodeErrorKind::Syntax,
-                        at,
-                        "unmatched end tag",
-                    ));
+                    return Err(syntax(at, "unmatched end tag"));
                 }
                 handler.end(depth);
                 depth -= 1;
@@ -111,67 +107,28 @@ pub(crate) fn scan<H: Handler>(text: &str, handler: &mut H) -> Result<(), XmlErr
                 let content = content
                     .xml10_content()
                     .map_err(|e| XmlError::new(DecodeErrorKind::Encoding, at, e.to_string()))?;
-                if depth == 0 {
-                    if !content.chars().all(is_xml_whitespace) {
-                        return Err(XmlError::new(
-                            DecodeErrorKind::Syntax,
-                            at,
-                            "text outside the root element",
-                        ));
-                    }
-                } else {
+                if depth > 0 {
                     handler.text(depth, &content);
+                } else if !content.chars().all(is_xml_whitespace) {
+                    return Err(syntax(at, "text outside the root element"));
                 }
             }
             Event::CData(content) => {
-                if depth == 0 {
-                    return Err(XmlError::new(
-                        DecodeErrorKind::Syntax,
-                        at,
-                        "cdata outside the root element",
-                    ));
-                }
+                inside_root(depth, at, "cdata outside the root element")?;
                 let content = content
                     .decode()
                     .map_err(|e| XmlError::new(DecodeErrorKind::Encoding, at, e.to_string()))?;
                 handler.text(depth, &content);
             }
             Event::GeneralRef(reference) => {
-                if depth == 0 {
-                    return Err(XmlError::new(
-                        DecodeErrorKind::Syntax,
-                        at,
-                        "reference outside the root element",
-                    ));
-                }
-                let resolved = resolve_reference(&reference).ok_or_else(|| {
-                    XmlError::new(
-                        DecodeErrorKind::Entity,
-                        at,
-                        "reference to an undeclared entity",
-                    )
-                })?;
+                inside_root(depth, at, "reference outside the root element")?;
                 let mut utf8 = [0u8; 4];
-                handler.text(depth, resolved.encode_utf8(&mut utf8));
+                handler.text(
+                    depth,
+                    resolve_reference(&reference, at)?.encode_utf8(&mut utf8),
+                );
             }
-            Event::DocType(doctype) => {
-                if root_seen {
-                    return Err(XmlError::new(
-                        DecodeErrorKind::Syntax,
-                        at,
-                        "doctype after the root element",
-                    ));
-                }
-                // Entities are never expanded, internal or external: a document that declares
-                // any is not treated as XML at all.
-                if contains_ignore_case(&doctype, b"<!ENTITY") {
-                    return Err(XmlError::new(
-                        DecodeErrorKind::Entity,
-                        at,
-                        "the document declares entities, which are never expanded",
-                    ));
-                }
-            }
+            Event::DocType(doctype) => check_doctype(&doctype, root_seen, at)?,
             Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
             Event::Eof => break,
         }
@@ -184,10 +141,35 @@ pub(crate) fn scan<H: Handler>(text: &str, handler: &mut H) -> Result<(), XmlErr
         ));
     }
     if !root_seen {
+        return Err(syntax(text.len(), "no root element"));
+    }
+    Ok(())
+}
+
+fn syntax(at: usize, message: &'static str) -> XmlError {
+    XmlError::new(DecodeErrorKind::Syntax, at, message)
+}
+
+/// Refuses content that may only appear inside the root element when it appears outside.
+fn inside_root(depth: usize, at: usize, message: &'static str) -> Result<(), XmlError> {
+    if depth == 0 {
+        Err(syntax(at, message))
+    } else {
+        Ok(())
+    }
+}
+
+/// A DOCTYPE may only come before the root, and may not declare entities: they are never
+/// expanded, internal or external, so a document that declares any is not treated as XML.
+fn check_doctype(doctype: &[u8], root_seen: bool, at: usize) -> Result<(), XmlError> {
+    if root_seen {
+        return Err(syntax(at, "doctype after the root element"));
+    }
+    if contains_ignore_case(doctype, b"<!ENTITY") {
         return Err(XmlError::new(
-            DecodeErrorKind::Syntax,
-            text.len(),
-            "no root element",
+            DecodeErrorKind::Entity,
+            at,
+            "the document declares entities, which are never expanded",
         ));
     }
     Ok(())
@@ -243,18 +225,29 @@ fn open(
 
 /// The character a reference stands for: one of the five predefined entities or a character
 /// reference. Anything else is an undeclared entity.
-fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Option<char> {
-    if reference.is_char_ref() {
-        return reference.resolve_char_ref().ok().flatten();
-    }
-    match reference.as_ref() {
-        b"lt" => Some('<'),
-        b"gt" => Some('>'),
-        b"amp" => Some('&'),
-        b"apos" => Some('\''),
-        b"quot" => Some('"'),
-        _ => None,
-    }
+fn resolve_reference(
+    reference: &quick_xml::events::BytesRef<'_>,
+    at: usize,
+) -> Result<char, XmlError> {
+    let resolved = if reference.is_char_ref() {
+        reference.resolve_char_ref().ok().flatten()
+    } else {
+        match reference.as_ref() {
+            b"lt" => Some('<'),
+            b"gt" => Some('>'),
+            b"amp" => Some('&'),
+            b"apos" => Some('\''),
+            b"quot" => Some('"'),
+            _ => None,
+        }
+    };
+    resolved.ok_or_else(|| {
+        XmlError::new(
+            DecodeErrorKind::Entity,
+            at,
+            "reference to an undeclared entity",
+        )
+    })
 }
 
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
@@ -429,8 +422,12 @@ pub(crate) fn decode(text: &str) -> Result<Option<DecodedBody>, XmlError> {
     body.status = handler.status;
     body.message = handler.message;
     body.errors = handler.errors;
-    body.api_error = api_error;
-    body.reports_error = api_error;
+    // In XML only the envelope can report an error, and only by the rule of SPEC 2.2.
+    body.verdict = if api_error {
+        BodyVerdict::ApiError
+    } else {
+        BodyVerdict::NoError
+    };
     Ok(Some(body))
 }
 

@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::{BodyFormat, BodyShape, ErrorClass, StatusCode};
+use crate::{BodyFormat, BodyShape, BodyVerdict, ErrorClass, StatusCode};
 
 /// One problem the API found with one field of the request, or a warning about it.
 ///
@@ -14,6 +14,7 @@ use crate::{BodyFormat, BodyShape, ErrorClass, StatusCode};
 /// let error = FieldError::new(Some("AccountId".into()), "Not a numeric value".into(), None);
 /// assert_eq!(error.to_string(), "AccountId: Not a numeric value");
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldError {
     /// The request field at fault, when the API named one.
@@ -51,14 +52,13 @@ impl fmt::Display for FieldError {
 /// only defines the model. Create one with [`DecodedBody::new`] and fill in its fields.
 ///
 /// ```
-/// use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+/// use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 ///
 /// let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
 /// body.status = Some("ERROR".into());
 /// body.message = Some("Validation Failed".into());
 /// body.errors.push(FieldError::new(Some("AccountId".into()), "Not a numeric value".into(), None));
-/// body.api_error = true;
-/// body.reports_error = true;
+/// body.verdict = BodyVerdict::ApiError;
 /// assert_eq!(body.to_string(), "Validation Failed (AccountId: Not a numeric value)");
 /// ```
 #[non_exhaustive]
@@ -79,14 +79,9 @@ pub struct DecodedBody {
     pub warnings: Vec<FieldError>,
     /// For bodies without a structure: a bounded, UTF-8-safe excerpt of the text.
     pub excerpt: Option<String>,
-    /// Whether the body is an API error by the rule of SPEC 2.2: a top-level `Status` of
-    /// `ERROR` (any case) beside a top-level `Message`, `Errors` or `errors`. This decides the
-    /// class of a 2xx answer.
-    pub api_error: bool,
-    /// Whether the body reports an error in any shape: an API error, a conversion body with
-    /// any `errors`, a problem or a Spring body. This decides the class of a body seen without
-    /// its HTTP status.
-    pub reports_error: bool,
+    /// What the body says about an error: nothing, an error in some shape, or an API error by
+    /// the rule of SPEC 2.2 (which alone makes a 2xx answer an error).
+    pub verdict: BodyVerdict,
 }
 
 impl DecodedBody {
@@ -100,14 +95,23 @@ impl DecodedBody {
             errors: Vec::new(),
             warnings: Vec::new(),
             excerpt: None,
-            api_error: false,
-            reports_error: false,
+            verdict: BodyVerdict::NoError,
         }
     }
 
     /// The model of an empty body.
     pub fn empty() -> DecodedBody {
         DecodedBody::new(BodyFormat::Empty, BodyShape::Empty)
+    }
+
+    /// Whether the body is an API error by the rule of SPEC 2.2 (see [`BodyVerdict`]).
+    pub fn is_api_error(&self) -> bool {
+        self.verdict.is_api_error()
+    }
+
+    /// Whether the body reports an error in any shape (see [`BodyVerdict`]).
+    pub fn reports_error(&self) -> bool {
+        self.verdict.reports_error()
     }
 }
 
@@ -144,25 +148,24 @@ impl fmt::Display for DecodedBody {
 /// A decoded body together with the HTTP status it came with: the class, whether it is an
 /// error and whether retrying can help. This is what `impact explain` prints.
 ///
+/// The class is derived from the status and the body when the report is made, so the parts
+/// are read through accessors and cannot drift apart.
+///
 /// ```
 /// use impact_errors::{BodyFormat, BodyShape, DecodedBody, ErrorClass, Report, StatusCode};
 ///
 /// let report = Report::new(Some(StatusCode::SERVICE_UNAVAILABLE), DecodedBody::empty());
-/// assert_eq!(report.class, ErrorClass::ServerError);
+/// assert_eq!(report.class(), ErrorClass::ServerError);
 /// assert!(report.retryable());
 ///
 /// let report = Report::new(None, DecodedBody::new(BodyFormat::Json, BodyShape::Success));
 /// assert!(!report.is_error());
 /// ```
-#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Report {
-    /// The HTTP status, when known.
-    pub http_status: Option<StatusCode>,
-    /// The class derived from the status and the body.
-    pub class: ErrorClass,
-    /// The decoded body.
-    pub body: DecodedBody,
+    http_status: Option<StatusCode>,
+    class: ErrorClass,
+    body: DecodedBody,
 }
 
 impl Report {
@@ -170,14 +173,34 @@ impl Report {
     /// decides.
     pub fn new(http_status: Option<StatusCode>, body: DecodedBody) -> Report {
         let class = match http_status {
-            Some(status) => status.class(body.api_error),
-            None => ErrorClass::from_body(body.reports_error),
+            Some(status) => ErrorClass::of_response(status, body.verdict),
+            None => ErrorClass::of_body(body.verdict),
         };
         Report {
             http_status,
             class,
             body,
         }
+    }
+
+    /// The HTTP status, when known.
+    pub fn http_status(&self) -> Option<StatusCode> {
+        self.http_status
+    }
+
+    /// The class derived from the status and the body.
+    pub fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// The decoded body.
+    pub fn body(&self) -> &DecodedBody {
+        &self.body
+    }
+
+    /// The decoded body, consuming the report.
+    pub fn into_body(self) -> DecodedBody {
+        self.body
     }
 
     /// Whether the response is an error: its class is not [`ErrorClass::None`].

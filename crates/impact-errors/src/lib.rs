@@ -8,7 +8,8 @@
 //!   whether retrying can help (SPEC 2.1 and 3).
 //! - [`RateLimitInfo`]: the rate-limit headers of every family the API sends, parsed from
 //!   header values, with [`Reset`] and [`RetryAfter`] (SPEC 2.6).
-//! - [`BodyFormat`] and [`BodyShape`]: what a response body was.
+//! - [`BodyFormat`], [`BodyShape`] and [`BodyVerdict`]: what a response body was, and what it
+//!   says about an error.
 //! - With the `alloc` feature, [`DecodedBody`], [`FieldError`] and [`Report`]: the model of a
 //!   decoded response body in any of the shapes the API sends (SPEC 2.2), filled in by
 //!   `impact-codec`.
@@ -20,11 +21,14 @@
 //!
 //! With no features the crate builds for bare-metal targets such as `thumbv7em-none-eabihf`.
 //!
+//! The `Display` wording of every type here is for people and may change between versions;
+//! programs read the parts through the types' accessors and fields.
+//!
 //! ```
 //! use impact_errors::{ErrorClass, StatusCode};
 //!
 //! let status = StatusCode::TOO_MANY_REQUESTS;
-//! assert_eq!(status.class(false), ErrorClass::TooManyRequests);
+//! assert_eq!(status.class(), ErrorClass::TooManyRequests);
 //! assert!(status.is_retryable());
 //! assert_eq!(status.to_string(), "429 Too Many Requests");
 //! ```
@@ -50,5 +54,5 @@ pub use ratelimit::{
     HeaderValueError, LimitFamily, LimitWindow, MAX_RESET_DELAY_SECS, RateLimitInfo, Reset,
     RetryAfter,
 };
-pub use shape::{BodyFormat, BodyShape};
+pub use shape::{BodyFormat, BodyShape, BodyVerdict};
 pub use status::{ErrorClass, InvalidStatusCode, StatusCode};

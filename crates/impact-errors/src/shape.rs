@@ -91,3 +91,47 @@ impl fmt::Display for BodyShape {
         f.write_str(self.as_str())
     }
 }
+
+/// What a body says about an error, whatever its shape (SPEC 2.2 and 6.1).
+///
+/// Two questions decide a class and they are not the same: whether a 2xx answer is an error
+/// (only an API error by the rule of SPEC 2.2 makes it one), and whether a body seen without
+/// its status reports an error (any shape that reports one does). Every API error also reports
+/// one, so three values cover every body.
+///
+/// ```
+/// use impact_errors::{BodyVerdict, ErrorClass, StatusCode};
+///
+/// // A conversion body with `errors` but no `Status: ERROR`: an error on its own, not in a 200.
+/// let verdict = BodyVerdict::ReportsError;
+/// assert!(verdict.reports_error() && !verdict.is_api_error());
+/// assert_eq!(ErrorClass::of_response(StatusCode::OK, verdict), ErrorClass::None);
+/// assert_eq!(ErrorClass::of_body(verdict), ErrorClass::ErrorInBody);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BodyVerdict {
+    /// The body reports no error.
+    #[default]
+    NoError,
+    /// The body reports an error, but is not an API error by the rule of SPEC 2.2: a
+    /// conversion body with `errors`, a problem or a Spring body. It makes a body seen without
+    /// its status an error, not a 2xx answer.
+    ReportsError,
+    /// The body is an API error by the rule of SPEC 2.2: a top-level `Status` of `ERROR` (any
+    /// case) beside a top-level `Message`, `Errors` or `errors`. It makes a 2xx answer an error.
+    ApiError,
+}
+
+impl BodyVerdict {
+    /// Whether the body is an API error by the rule of SPEC 2.2, which decides the class of a
+    /// 2xx answer.
+    pub const fn is_api_error(self) -> bool {
+        matches!(self, BodyVerdict::ApiError)
+    }
+
+    /// Whether the body reports an error in any shape, which decides the class of a body seen
+    /// without its status.
+    pub const fn reports_error(self) -> bool {
+        !matches!(self, BodyVerdict::NoError)
+    }
+}

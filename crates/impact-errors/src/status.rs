@@ -2,34 +2,51 @@
 
 use core::fmt;
 
+use crate::BodyVerdict;
+
 /// An HTTP status code, with the meaning impact.com gives it.
 ///
 /// A small newtype in the spirit of `http::StatusCode`, but without a dependency on the `http`
-/// crate so that it builds without `std`. Any value from 0 to 999 can be held: the API (and the
-/// gateways in front of it) sometimes answer with codes outside the registered ranges, and those
-/// are classed as [`ErrorClass::UnexpectedStatus`] rather than rejected.
+/// crate so that it builds without `std`. Any three-digit value from 100 to 999 can be held:
+/// the API (and the gateways in front of it) sometimes answer with codes outside the registered
+/// ranges, and those are classed as [`ErrorClass::UnexpectedStatus`] rather than rejected.
+///
+/// The constants, reason phrases, classes, retryability and meanings of the codes the API is
+/// known to send come from one declared table, so they cannot drift apart.
 ///
 /// ```
-/// use impact_errors::StatusCode;
+/// use impact_errors::{ErrorClass, StatusCode};
 ///
 /// let status = StatusCode::from_u16(503).unwrap();
 /// assert!(status.is_server_error());
 /// assert!(status.is_retryable());
 /// assert_eq!(status.reason(), Some("Service Unavailable"));
+/// assert_eq!(status.class(), ErrorClass::ServerError);
 /// assert!(!StatusCode::NOT_IMPLEMENTED.is_retryable());
+/// assert!(StatusCode::from_u16(99).is_err());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StatusCode(u16);
 
-/// The error returned by [`StatusCode::from_u16`] for a value above 999.
+/// The error returned by [`StatusCode::from_u16`] for a value outside 100 to 999.
+///
+/// Its `Display` wording is for people and may change; read the refused value with
+/// [`InvalidStatusCode::value`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidStatusCode(pub u16);
+pub struct InvalidStatusCode(u16);
+
+impl InvalidStatusCode {
+    /// The value that was refused.
+    pub const fn value(self) -> u16 {
+        self.0
+    }
+}
 
 impl fmt::Display for InvalidStatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid HTTP status code {}: must be at most 999",
+            "invalid HTTP status code {}: must be from 100 to 999",
             self.0
         )
     }
@@ -37,10 +54,21 @@ impl fmt::Display for InvalidStatusCode {
 
 impl core::error::Error for InvalidStatusCode {}
 
+/// Whether an answer with a status is worth retrying: a column of the status table.
+#[derive(Clone, Copy)]
+enum Retry {
+    /// A later attempt may succeed (SPEC 3: 408, 429, 500, 502, 503, 504).
+    Retryable,
+    /// Sending the same request again cannot change the answer.
+    Final,
+}
+
 /// One table declares every code the impact.com docs and specs mention: the constant, the
-/// number, the reason phrase and what the code means for a caller of the API.
+/// number, the reason phrase, the class of an answer with that code whose body reports no
+/// error, whether retrying can help, and what the code means for a caller of the API. Codes
+/// outside the table get the class and meaning of their range, and are never retryable.
 macro_rules! status_table {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $reason:literal, $meaning:literal; )*) => {
+    ($( $(#[$doc:meta])* $name:ident = $code:literal, $reason:literal, $class:ident, $retry:ident, $meaning:literal; )*) => {
         impl StatusCode {
             $(
                 $(#[$doc])*
@@ -67,57 +95,81 @@ macro_rules! status_table {
                     _ => "a status code outside the HTTP ranges",
                 }
             }
+
+            /// The class of an answer with this status whose body reports no API error
+            /// (SPEC 6.1). A 2xx is [`ErrorClass::None`] here; whether its body makes it
+            /// [`ErrorClass::ErrorInBody`] is for [`ErrorClass::of_response`] to say.
+            pub const fn class(self) -> ErrorClass {
+                match self.0 {
+                    $( $code => ErrorClass::$class, )*
+                    200..=299 => ErrorClass::None,
+                    400..=499 => ErrorClass::ClientError,
+                    500..=599 => ErrorClass::ServerError,
+                    _ => ErrorClass::UnexpectedStatus,
+                }
+            }
+
+            /// Whether an answer with this status is worth retrying (SPEC 3): 408, 429, 500,
+            /// 502, 503 and 504. Retryability follows the code, not its class: 501 is not
+            /// retryable.
+            pub const fn is_retryable(self) -> bool {
+                let retry = match self.0 {
+                    $( $code => Retry::$retry, )*
+                    _ => Retry::Final,
+                };
+                matches!(retry, Retry::Retryable)
+            }
         }
     };
 }
 
 status_table! {
     /// 200: everything worked as expected.
-    OK = 200, "OK", "everything worked as expected";
+    OK = 200, "OK", None, Final, "everything worked as expected";
     /// 201: everything worked as expected; a resource was created.
-    CREATED = 201, "Created", "everything worked as expected";
+    CREATED = 201, "Created", None, Final, "everything worked as expected";
     /// 202: the work was queued; a job is not ready yet.
-    ACCEPTED = 202, "Accepted", "the work was queued and is not ready yet";
+    ACCEPTED = 202, "Accepted", None, Final, "the work was queued and is not ready yet";
     /// 302: a download redirect.
-    FOUND = 302, "Found", "a download redirect";
+    FOUND = 302, "Found", UnexpectedStatus, Final, "a download redirect";
     /// 303: a download redirect.
-    SEE_OTHER = 303, "See Other", "a download redirect";
+    SEE_OTHER = 303, "See Other", UnexpectedStatus, Final, "a download redirect";
     /// 400: often a missing required parameter.
-    BAD_REQUEST = 400, "Bad Request", "the request was malformed, often a missing required parameter";
+    BAD_REQUEST = 400, "Bad Request", BadRequest, Final, "the request was malformed, often a missing required parameter";
     /// 401: no valid API key was provided.
-    UNAUTHORIZED = 401, "Unauthorized", "no valid API credentials were provided";
+    UNAUTHORIZED = 401, "Unauthorized", Unauthorized, Final, "no valid API credentials were provided";
     /// 402: the parameters were valid but the request failed (registered as "Payment Required";
     /// impact.com calls it "Request Failed").
-    REQUEST_FAILED = 402, "Request Failed", "the parameters were valid but the request failed";
+    REQUEST_FAILED = 402, "Request Failed", RequestFailed, Final, "the parameters were valid but the request failed";
     /// 403: a scoped token is disabled or lacks this endpoint, the account lacks it, or a
     /// business rule refused the call. A job replay also answers 403 while the job is queued.
-    FORBIDDEN = 403, "Forbidden", "the credentials may not use this endpoint, or a business rule refused the call";
+    FORBIDDEN = 403, "Forbidden", Forbidden, Final, "the credentials may not use this endpoint, or a business rule refused the call";
     /// 404: the resource does not exist.
-    NOT_FOUND = 404, "Not Found", "the requested resource does not exist";
+    NOT_FOUND = 404, "Not Found", NotFound, Final, "the requested resource does not exist";
     /// 405: the method is not supported on this resource.
-    METHOD_NOT_ALLOWED = 405, "Method Not Allowed", "the method is not supported on this resource";
+    METHOD_NOT_ALLOWED = 405, "Method Not Allowed", MethodNotAllowed, Final, "the method is not supported on this resource";
     /// 408: the server timed out waiting for the request.
-    REQUEST_TIMEOUT = 408, "Request Timeout", "the server timed out waiting for the request";
+    REQUEST_TIMEOUT = 408, "Request Timeout", ClientError, Retryable, "the server timed out waiting for the request";
     /// 409: a decision was already recorded (contracts).
-    CONFLICT = 409, "Conflict", "the request conflicts with the resource's state, such as a decision already recorded";
+    CONFLICT = 409, "Conflict", Conflict, Final, "the request conflicts with the resource's state, such as a decision already recorded";
     /// 429: a rate limit was exhausted.
-    TOO_MANY_REQUESTS = 429, "Too Many Requests", "a rate limit was exhausted; slow down";
+    TOO_MANY_REQUESTS = 429, "Too Many Requests", TooManyRequests, Retryable, "a rate limit was exhausted; slow down";
     /// 500: something went wrong on impact.com's end.
-    INTERNAL_SERVER_ERROR = 500, "Internal Server Error", "something went wrong on impact.com's end";
+    INTERNAL_SERVER_ERROR = 500, "Internal Server Error", ServerError, Retryable, "something went wrong on impact.com's end";
     /// 501: the server does not implement this; retrying cannot help.
-    NOT_IMPLEMENTED = 501, "Not Implemented", "the server does not implement this request";
+    NOT_IMPLEMENTED = 501, "Not Implemented", ServerError, Final, "the server does not implement this request";
     /// 502: a gateway in front of the API failed.
-    BAD_GATEWAY = 502, "Bad Gateway", "a gateway in front of the API failed";
+    BAD_GATEWAY = 502, "Bad Gateway", ServerError, Retryable, "a gateway in front of the API failed";
     /// 503: the API is unavailable for now.
-    SERVICE_UNAVAILABLE = 503, "Service Unavailable", "the API is unavailable for now";
+    SERVICE_UNAVAILABLE = 503, "Service Unavailable", ServerError, Retryable, "the API is unavailable for now";
     /// 504: a gateway in front of the API timed out.
-    GATEWAY_TIMEOUT = 504, "Gateway Timeout", "a gateway in front of the API timed out";
+    GATEWAY_TIMEOUT = 504, "Gateway Timeout", ServerError, Retryable, "a gateway in front of the API timed out";
 }
 
 impl StatusCode {
-    /// A status code from its number; any value up to 999 is accepted.
+    /// A status code from its number: any three-digit value, 100 to 999.
     pub const fn from_u16(code: u16) -> Result<StatusCode, InvalidStatusCode> {
-        if code > 999 {
+        if code < 100 || code > 999 {
             Err(InvalidStatusCode(code))
         } else {
             Ok(StatusCode(code))
@@ -135,7 +187,7 @@ impl StatusCode {
     }
 
     /// 200 to 299. A success status may still carry an error in its body: see
-    /// [`StatusCode::class`].
+    /// [`ErrorClass::of_response`].
     pub const fn is_success(self) -> bool {
         matches!(self.0, 200..=299)
     }
@@ -153,19 +205,6 @@ impl StatusCode {
     /// 500 to 599.
     pub const fn is_server_error(self) -> bool {
         matches!(self.0, 500..=599)
-    }
-
-    /// Whether an answer with this status is worth retrying (SPEC 3): 408, 429, 500, 502, 503
-    /// and 504. Retryability follows the code, not its class: 501 is not retryable.
-    pub const fn is_retryable(self) -> bool {
-        matches!(self.0, 408 | 429 | 500 | 502 | 503 | 504)
-    }
-
-    /// The error class of a response with this status. `body_is_error` says whether the body
-    /// is an API error by the rule of SPEC 2.2 (a top-level `Status` of `ERROR` beside a
-    /// `Message` or `Errors`); it only matters for 2xx answers.
-    pub const fn class(self, body_is_error: bool) -> ErrorClass {
-        ErrorClass::from_status(self.0, body_is_error)
     }
 }
 
@@ -202,7 +241,7 @@ impl TryFrom<u16> for StatusCode {
 #[cfg(feature = "http")]
 impl From<http::StatusCode> for StatusCode {
     fn from(status: http::StatusCode) -> StatusCode {
-        // `http::StatusCode` only holds 100 to 999, which all fit.
+        // `http::StatusCode` only holds 100 to 999, the same range.
         StatusCode(status.as_u16())
     }
 }
@@ -212,11 +251,12 @@ impl From<http::StatusCode> for StatusCode {
 /// The names (see [`ErrorClass::as_str`]) are those of the `impact explain --json` report.
 ///
 /// ```
-/// use impact_errors::ErrorClass;
+/// use impact_errors::{BodyVerdict, ErrorClass, StatusCode};
 ///
-/// assert_eq!(ErrorClass::from_status(404, false), ErrorClass::NotFound);
-/// assert_eq!(ErrorClass::from_status(200, true), ErrorClass::ErrorInBody);
-/// assert_eq!(ErrorClass::from_status(501, false).as_str(), "server_error");
+/// assert_eq!(ErrorClass::of_response(StatusCode::NOT_FOUND, BodyVerdict::NoError), ErrorClass::NotFound);
+/// assert_eq!(ErrorClass::of_response(StatusCode::OK, BodyVerdict::ApiError), ErrorClass::ErrorInBody);
+/// assert_eq!(ErrorClass::of_body(BodyVerdict::ReportsError), ErrorClass::ErrorInBody);
+/// assert_eq!(StatusCode::NOT_IMPLEMENTED.class().as_str(), "server_error");
 /// assert!(!ErrorClass::None.is_error());
 /// ```
 #[non_exhaustive]
@@ -269,33 +309,20 @@ impl ErrorClass {
         ErrorClass::UnexpectedStatus,
     ];
 
-    /// The class of an HTTP status (SPEC 6.1). `body_is_error` decides between
-    /// [`ErrorClass::None`] and [`ErrorClass::ErrorInBody`] for 2xx codes and is ignored for
-    /// all others.
-    pub const fn from_status(status: u16, body_is_error: bool) -> ErrorClass {
-        match status {
-            200..=299 if body_is_error => ErrorClass::ErrorInBody,
-            200..=299 => ErrorClass::None,
-            400..=499 => match status {
-                400 => ErrorClass::BadRequest,
-                401 => ErrorClass::Unauthorized,
-                402 => ErrorClass::RequestFailed,
-                403 => ErrorClass::Forbidden,
-                404 => ErrorClass::NotFound,
-                405 => ErrorClass::MethodNotAllowed,
-                409 => ErrorClass::Conflict,
-                429 => ErrorClass::TooManyRequests,
-                _ => ErrorClass::ClientError,
-            },
-            500..=599 => ErrorClass::ServerError,
-            _ => ErrorClass::UnexpectedStatus,
+    /// The class of an answer (SPEC 6.1): its status decides, except that a 2xx whose body
+    /// is an API error by the rule of SPEC 2.2 is [`ErrorClass::ErrorInBody`].
+    pub const fn of_response(status: StatusCode, body: BodyVerdict) -> ErrorClass {
+        if status.is_success() && body.is_api_error() {
+            ErrorClass::ErrorInBody
+        } else {
+            status.class()
         }
     }
 
     /// The class of a body seen without its HTTP status: [`ErrorClass::ErrorInBody`] when the
     /// body reports an error in any shape, else [`ErrorClass::None`].
-    pub const fn from_body(body_reports_error: bool) -> ErrorClass {
-        if body_reports_error {
+    pub const fn of_body(body: BodyVerdict) -> ErrorClass {
+        if body.reports_error() {
             ErrorClass::ErrorInBody
         } else {
             ErrorClass::None
@@ -368,10 +395,10 @@ impl fmt::Display for ErrorClass {
 mod tests {
     use super::*;
 
-    fn check(status: u16, body_is_error: bool, class: &str, retryable: bool) {
+    fn check(status: u16, body: BodyVerdict, class: &str, retryable: bool) {
         let code = StatusCode::from_u16(status).expect("in range");
         assert_eq!(
-            code.class(body_is_error).as_str(),
+            ErrorClass::of_response(code, body).as_str(),
             class,
             "class of {status}"
         );
@@ -380,29 +407,33 @@ mod tests {
 
     #[test]
     fn classes_follow_spec_6_1() {
-        check(200, false, "none", false);
-        check(201, true, "error_in_body", false);
-        check(202, false, "none", false);
-        check(302, false, "unexpected_status", false);
-        check(400, false, "bad_request", false);
-        check(401, false, "unauthorized", false);
-        check(402, false, "request_failed", false);
-        check(403, false, "forbidden", false);
-        check(404, false, "not_found", false);
-        check(405, false, "method_not_allowed", false);
-        check(408, false, "client_error", true);
-        check(409, false, "conflict", false);
-        check(418, true, "client_error", false);
-        check(429, false, "too_many_requests", true);
-        check(500, false, "server_error", true);
-        check(501, false, "server_error", false);
-        check(502, false, "server_error", true);
-        check(503, false, "server_error", true);
-        check(504, false, "server_error", true);
-        check(599, false, "server_error", false);
-        check(100, false, "unexpected_status", false);
-        check(0, false, "unexpected_status", false);
-        check(700, false, "unexpected_status", false);
+        use BodyVerdict::{ApiError, NoError};
+        check(200, NoError, "none", false);
+        check(201, ApiError, "error_in_body", false);
+        check(202, NoError, "none", false);
+        check(302, NoError, "unexpected_status", false);
+        check(400, NoError, "bad_request", false);
+        check(401, NoError, "unauthorized", false);
+        check(402, NoError, "request_failed", false);
+        check(403, NoError, "forbidden", false);
+        check(404, NoError, "not_found", false);
+        check(405, NoError, "method_not_allowed", false);
+        check(408, NoError, "client_error", true);
+        check(409, NoError, "conflict", false);
+        check(418, ApiError, "client_error", false);
+        check(429, NoError, "too_many_requests", true);
+        check(500, NoError, "server_error", true);
+        check(501, NoError, "server_error", false);
+        check(502, NoError, "server_error", true);
+        check(503, NoError, "server_error", true);
+        check(504, NoError, "server_error", true);
+        check(599, NoError, "server_error", false);
+        check(100, NoError, "unexpected_status", false);
+        check(700, NoError, "unexpected_status", false);
+        assert!(
+            StatusCode::from_u16(0).is_err(),
+            "codes below 100 cannot be built"
+        );
     }
 
     #[test]
@@ -412,10 +443,8 @@ mod tests {
             "402 Request Failed"
         );
         assert_eq!(format!("{}", StatusCode(599)), "599");
-        assert_eq!(
-            format!("{}", StatusCode::from_u16(1000).unwrap_err()),
-            "invalid HTTP status code 1000: must be at most 999"
-        );
+        assert_eq!(StatusCode::from_u16(1000).unwrap_err().value(), 1000);
+        assert_eq!(StatusCode::from_u16(99).unwrap_err().value(), 99);
     }
 
     extern crate std;

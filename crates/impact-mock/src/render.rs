@@ -2,7 +2,7 @@
 //! writes API bodies).
 
 use impact_codec::{PageMeta, WriteResult};
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 use serde_json::Value;
 
 use crate::data::Resource;
@@ -61,8 +61,7 @@ pub(crate) fn envelope(format: Format, message: &str, errors: &[(&str, &str)]) -
             FieldError::new(Some((*field).to_owned()), (*message).to_owned(), None)
         })
         .collect();
-    body.api_error = true;
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ApiError;
     encode(format, &body)
 }
 
@@ -71,7 +70,7 @@ pub(crate) fn problem(status: u16, title: &str) -> Vec<u8> {
     let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Problem);
     body.status = Some(status.to_string());
     body.message = Some(title.to_owned());
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ReportsError;
     impact_codec::encode_json(&body)
 }
 
@@ -80,7 +79,7 @@ pub(crate) fn spring(error: &str, message: &str) -> Vec<u8> {
     let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Spring);
     body.status = Some(error.to_ascii_uppercase());
     body.message = Some(message.to_owned());
-    body.reports_error = true;
+    body.verdict = BodyVerdict::ReportsError;
     impact_codec::encode_json(&body)
 }
 

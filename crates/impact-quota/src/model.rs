@@ -80,8 +80,7 @@ impl Observation {
         pace: &Pace,
     ) -> Observation {
         let mut pacer = Pacer::new();
-        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
-        pacer.observe(info, too_many_requests, Duration::ZERO, unix_now);
+        pacer.observe(info, status, Duration::ZERO, unix_now);
         let hold_us = micros(pacer.wait(Duration::ZERO));
         let mut windows = [None; 3];
         let open = info.windows().filter_map(|window| {

@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use impact_errors::RateLimitInfo;
 
-use crate::budget::RetryBudget;
+use crate::budget::{BudgetConfig, RetryBudget};
 use crate::outcome::{Idempotency, Outcome, TransportFailure};
 use crate::pacer::Pacer;
 use crate::policy::RetryPolicy;
@@ -418,6 +418,103 @@ impl RetryState {
     }
 }
 
+/// A retry the policy would make, before the retry budget has paid for it: what
+/// [`RetryPolicy::propose`] gives, so that a budget kept elsewhere (in a store shared by many
+/// processes) can be charged atomically between the decision and its effect.
+///
+/// Accept it with [`ProposedRetry::accept`] once [`ProposedRetry::cost`] is paid, or turn it into
+/// a give-up with [`ProposedRetry::refuse`] when the budget cannot pay.
+///
+/// ```
+/// use core::time::Duration;
+/// use impact_errors::StatusCode;
+/// use impact_retry::{
+///     BudgetConfig, FailedAttempt, GiveUpReason, Idempotency, Outcome, Proposal, RetryPolicy,
+///     RetryState,
+/// };
+///
+/// let policy = RetryPolicy::new();
+/// let mut call = RetryState::start(&policy, Duration::ZERO);
+/// call.begin_attempt(&policy, Duration::ZERO).unwrap();
+/// let failed = FailedAttempt::new(Outcome::Status(StatusCode::SERVICE_UNAVAILABLE), Idempotency::Idempotent);
+/// let Proposal::Retry(proposed) = policy.propose(&call, &failed, None) else { unreachable!() };
+/// assert_eq!(proposed.cost(BudgetConfig::new()), 5);
+/// // A shared store refused the tokens: the call gives up, saying why.
+/// assert_eq!(proposed.refuse().reason, GiveUpReason::BudgetEmpty);
+/// ```
+#[must_use = "a proposed retry is either accepted once paid for, or refused"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProposedRetry {
+    next_attempt: u32,
+    delay: Duration,
+    source: DelaySource,
+    /// The jittered backoff drawn, kept for decorrelated jitter once the retry is accepted.
+    backoff: Duration,
+    after_timeout: bool,
+}
+
+impl ProposedRetry {
+    /// The number of the attempt the retry would make (2 for the first retry).
+    pub const fn next_attempt(&self) -> u32 {
+        self.next_attempt
+    }
+
+    /// How long to sleep before it.
+    pub const fn delay(&self) -> Duration {
+        self.delay
+    }
+
+    /// Which rule chose the delay.
+    pub const fn source(&self) -> DelaySource {
+        self.source
+    }
+
+    /// The tokens this retry costs a budget of `config`'s sizes: a retry after a timeout costs
+    /// [`BudgetConfig::timeout_retry_cost`](crate::BudgetConfig::timeout_retry_cost), any other
+    /// [`BudgetConfig::retry_cost`](crate::BudgetConfig::retry_cost).
+    pub const fn cost(&self, config: BudgetConfig) -> u32 {
+        if self.after_timeout {
+            config.timeout_retry_cost
+        } else {
+            config.retry_cost
+        }
+    }
+
+    /// The retry, once its cost is paid (`budget_left`: whole tokens left after paying, `None`
+    /// without a budget). Records the backoff drawn in `state`, which must be the state the
+    /// proposal was made from.
+    pub fn accept(self, state: &mut RetryState, budget_left: Option<u32>) -> Retry {
+        // Decorrelated jitter grows from the backoff it drew, not from a hint or pacing
+        // wait, so that one long server wait does not inflate every later backoff.
+        state.previous_delay = self.backoff;
+        Retry {
+            next_attempt: self.next_attempt,
+            delay: self.delay,
+            source: self.source,
+            budget_left,
+        }
+    }
+
+    /// The give-up of a retry the budget could not pay for.
+    pub const fn refuse(self) -> GiveUp {
+        GiveUp {
+            reason: GiveUpReason::BudgetEmpty,
+            attempts: self.next_attempt - 1,
+            retry_after: None,
+        }
+    }
+}
+
+/// What the policy would do after a failed attempt, before any budget is charged: see
+/// [`RetryPolicy::propose`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proposal {
+    /// Retry, once the budget pays [`ProposedRetry::cost`].
+    Retry(ProposedRetry),
+    /// Stop and report; nothing is charged.
+    GiveUp(GiveUp),
+}
+
 impl RetryPolicy {
     /// Decides what to do after a failed attempt (SPEC 3).
     ///
@@ -430,8 +527,9 @@ impl RetryPolicy {
     /// up. Last, the budget pays for the retry, or the call gives up; nothing is withdrawn
     /// from it on any other path.
     ///
-    /// `state` must have begun the failed attempt with [`RetryState::begin_attempt`]. This
-    /// function allocates nothing, reads no clock and draws no random number of its own.
+    /// This is [`RetryPolicy::propose`] followed by a withdrawal from `budget`. `state` must
+    /// have begun the failed attempt with [`RetryState::begin_attempt`]. This function
+    /// allocates nothing, reads no clock and draws no random number of its own.
     pub fn decide(
         &self,
         state: &mut RetryState,
@@ -439,9 +537,36 @@ impl RetryPolicy {
         budget: Option<&mut RetryBudget>,
         pacer: Option<&Pacer>,
     ) -> Decision {
+        let proposed = match self.propose(state, failed, pacer) {
+            Proposal::Retry(proposed) => proposed,
+            Proposal::GiveUp(give_up) => return Decision::GiveUp(give_up),
+        };
+        let budget_left = match budget {
+            Some(budget) => {
+                if !budget.try_withdraw(proposed.cost(budget.config()), failed.now) {
+                    return Decision::GiveUp(proposed.refuse());
+                }
+                Some(budget.whole_tokens())
+            }
+            None => None,
+        };
+        Decision::Retry(proposed.accept(state, budget_left))
+    }
+
+    /// Every rule of [`RetryPolicy::decide`] but the budget's: the retry the policy would make
+    /// and what it would cost, or the give-up. For a budget kept outside the caller (a store
+    /// shared by many processes), which must withdraw the cost atomically: charge
+    /// [`ProposedRetry::cost`] there, then [`ProposedRetry::accept`] or
+    /// [`ProposedRetry::refuse`]. Changes nothing in `state` until the retry is accepted.
+    pub fn propose(
+        &self,
+        state: &RetryState,
+        failed: &FailedAttempt<'_>,
+        pacer: Option<&Pacer>,
+    ) -> Proposal {
         let attempts = state.attempts.max(1);
         let give_up = |reason, retry_after| {
-            Decision::GiveUp(GiveUp {
+            Proposal::GiveUp(GiveUp {
                 reason,
                 attempts,
                 retry_after,
@@ -481,30 +606,15 @@ impl RetryPolicy {
         {
             return give_up(GiveUpReason::Deadline, None);
         }
-
-        let budget_left = match budget {
-            Some(budget) => {
-                let config = budget.config();
-                let cost = match failed.outcome {
-                    Outcome::Transport(TransportFailure::Timeout) => config.timeout_retry_cost,
-                    _ => config.retry_cost,
-                };
-                if !budget.try_withdraw(cost, failed.now) {
-                    return give_up(GiveUpReason::BudgetEmpty, None);
-                }
-                Some(budget.whole_tokens())
-            }
-            None => None,
-        };
-
-        // Decorrelated jitter grows from the backoff it drew, not from a hint or pacing
-        // wait, so that one long server wait does not inflate every later backoff.
-        state.previous_delay = backoff;
-        Decision::Retry(Retry {
+        Proposal::Retry(ProposedRetry {
             next_attempt: attempts + 1,
             delay,
             source,
-            budget_left,
+            backoff,
+            after_timeout: matches!(
+                failed.outcome,
+                Outcome::Transport(TransportFailure::Timeout)
+            ),
         })
     }
 }

@@ -15,6 +15,9 @@
 //! - [`FailedAttempt`], [`Outcome`], [`TransportFailure`], [`Idempotency`]: the inputs.
 //! - [`Decision`], [`Retry`], [`GiveUp`], [`DelaySource`], [`GiveUpReason`]: the output, with
 //!   what a trace needs (attempt, delay, where it came from, budget left).
+//! - [`RetryPolicy::propose`], [`Proposal`] and [`ProposedRetry`]: the same decision split
+//!   before the budget, for a budget kept elsewhere (a store shared by many processes) that must
+//!   be charged atomically: the retry and its cost, then accepted or refused.
 //! - [`Pacer`]: holds calls on an account back while its rate limit is exhausted.
 //! - [`RetryBudget`]: the token bucket that keeps an outage from multiplying the load.
 //!
@@ -29,7 +32,9 @@
 //! 3. after each response, feeds its rate-limit headers to the pacer ([`Pacer::observe`]);
 //! 4. after a success on the first attempt, refills the budget
 //!    ([`RetryBudget::on_first_try_success`]); after a failure, calls
-//!    [`RetryPolicy::decide`] and sleeps the delay, or reports the give-up.
+//!    [`RetryPolicy::decide`] and sleeps the delay, or reports the give-up. (With a budget
+//!    kept elsewhere: [`RetryPolicy::propose`], charge [`ProposedRetry::cost`] there, then
+//!    [`ProposedRetry::accept`] or [`ProposedRetry::refuse`].)
 //!
 //! ```
 //! use core::time::Duration;
@@ -65,7 +70,7 @@
 //!     let status = StatusCode::from_u16(answers.next().unwrap()).unwrap();
 //!     let unix_now = unix_epoch_at_origin + now.as_secs();
 //!     let headers = RateLimitInfo::default();
-//!     pacer.observe(&headers, status == StatusCode::TOO_MANY_REQUESTS, now, unix_now);
+//!     pacer.observe(&headers, status, now, unix_now);
 //!     if status.is_success() {
 //!         if plan.number == 1 {
 //!             budget.on_first_try_success(now);
@@ -105,7 +110,8 @@ mod policy;
 
 pub use budget::{BudgetConfig, RetryBudget};
 pub use decision::{
-    AttemptPlan, Decision, DelaySource, FailedAttempt, GiveUp, GiveUpReason, Retry, RetryState,
+    AttemptPlan, Decision, DelaySource, FailedAttempt, GiveUp, GiveUpReason, Proposal,
+    ProposedRetry, Retry, RetryState,
 };
 pub use outcome::{Idempotency, Outcome, TransportFailure};
 pub use pacer::{Admission, Pacer};

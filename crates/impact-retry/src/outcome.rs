@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use impact_errors::{ErrorClass, StatusCode};
+use impact_errors::{BodyVerdict, ErrorClass, StatusCode};
 
 /// How an attempt failed before a complete response could be read.
 ///
@@ -116,8 +116,10 @@ impl Outcome {
     /// The error class of an answer, `None` for a transport failure.
     pub const fn class(self) -> Option<ErrorClass> {
         match self {
-            Outcome::Status(status) => Some(status.class(false)),
-            Outcome::ErrorInBody(status) => Some(status.class(true)),
+            Outcome::Status(status) => Some(status.class()),
+            Outcome::ErrorInBody(status) => {
+                Some(ErrorClass::of_response(status, BodyVerdict::ApiError))
+            }
             Outcome::Transport(_) => None,
         }
     }
@@ -126,8 +128,10 @@ impl Outcome {
     /// failure's name.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Outcome::Status(status) => status.class(false).as_str(),
-            Outcome::ErrorInBody(status) => status.class(true).as_str(),
+            Outcome::Status(status) => status.class().as_str(),
+            Outcome::ErrorInBody(status) => {
+                ErrorClass::of_response(status, BodyVerdict::ApiError).as_str()
+            }
             Outcome::Transport(failure) => failure.as_str(),
         }
     }

@@ -4,7 +4,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use impact_errors::{RateLimitInfo, RetryAfter};
+use impact_errors::{RateLimitInfo, RetryAfter, StatusCode};
 
 /// Rate-limit headers carry whole seconds, as a delay the server may have rounded down or as a
 /// Unix time compared with a clock read in whole seconds. Waiting one extra second makes sure
@@ -78,7 +78,7 @@ impl fmt::Display for Admission {
 ///
 /// ```
 /// use core::time::Duration;
-/// use impact_errors::RateLimitInfo;
+/// use impact_errors::{RateLimitInfo, StatusCode};
 /// use impact_retry::{Admission, Pacer};
 ///
 /// let mut pacer = Pacer::new();
@@ -88,7 +88,7 @@ impl fmt::Display for Admission {
 ///     ("X-RateLimit-Remaining", b"0"),
 ///     ("X-RateLimit-Reset", b"30"),
 /// ]);
-/// pacer.observe(&info, false, now, 1_700_000_000);
+/// pacer.observe(&info, StatusCode::OK, now, 1_700_000_000);
 /// assert_eq!(pacer.admit(now, Duration::from_secs(60)), Admission::Wait(Duration::from_secs(31)));
 /// assert_eq!(
 ///     pacer.admit(now, Duration::from_secs(10)),
@@ -110,16 +110,17 @@ impl Pacer {
         }
     }
 
-    /// Records a response's rate-limit headers. `too_many_requests` says whether it was a 429,
-    /// whose `Retry-After` and reset headers then also hold calls back. `now` is the
-    /// monotonic instant and `unix_now` the Unix time (seconds) at which it was received.
+    /// Records a response's status and rate-limit headers. A 429's `Retry-After` and reset
+    /// headers also hold calls back; on any other status only an exhausted limit does. `now`
+    /// is the monotonic instant and `unix_now` the Unix time (seconds) at which it was received.
     pub fn observe(
         &mut self,
         info: &RateLimitInfo,
-        too_many_requests: bool,
+        status: StatusCode,
         now: Duration,
         unix_now: u64,
     ) {
+        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
         // Unix times and whole-second reset delays get the margin; a `Retry-After` delay is
         // the server's own word on how long to wait from now, so it is honoured exactly.
         let mut until_unix = info.exhausted_until(unix_now);

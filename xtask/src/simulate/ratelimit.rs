@@ -140,13 +140,10 @@ pub(crate) fn run_with(seed: u64, pacing: Pacing) -> RateLimitResult {
         let (status, info, window) = account.serve(now + latency / 2);
         let answered = now + latency;
         let unix_now = UNIX_ORIGIN + answered.as_secs();
-        let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
         if pacing == Pacing::FromHeaders {
-            client
-                .pacer
-                .observe(&info, too_many_requests, answered, unix_now);
+            client.pacer.observe(&info, status, answered, unix_now);
         }
-        if !too_many_requests {
+        if status != StatusCode::TOO_MANY_REQUESTS {
             if state.attempts() == 1 {
                 client.budget.on_first_try_success(answered);
             }

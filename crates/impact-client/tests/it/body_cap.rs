@@ -71,7 +71,7 @@ async fn a_100_mib_error_body_is_read_only_up_to_the_cap() {
     assert_eq!(error.status().map(u16::from), Some(500));
     let excerpt = error
         .api_error()
-        .and_then(|report| report.body.excerpt.clone())
+        .and_then(|report| report.body().excerpt.clone())
         .unwrap_or_default();
     assert!(
         excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES,

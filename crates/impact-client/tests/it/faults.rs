@@ -326,7 +326,7 @@ async fn invalid_utf8_is_kept_as_a_bounded_lossy_excerpt_or_a_decode_error() {
     let error = client.get("/Campaigns").await.expect_err("a 500");
     let excerpt = error
         .api_error()
-        .and_then(|report| report.body.excerpt.clone())
+        .and_then(|report| report.body().excerpt.clone())
         .expect("an excerpt");
     assert!(excerpt.starts_with("boom \u{FFFD}("), "{excerpt}");
     assert!(excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES);

@@ -20,6 +20,7 @@ mod redaction;
 mod requests;
 mod retry_matrix;
 mod secrets;
+mod shared_limits;
 mod transport;
 
 use std::sync::Arc;

@@ -120,3 +120,33 @@ async fn concurrent_calls_all_wait_for_the_reset() {
     assert_eq!(server.requests().len(), 5);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn each_rate_limit_group_is_paced_apart() {
+    let server = quiet_mock().await;
+    server.push_fault(
+        RequestMatch::any(),
+        1,
+        Fault::raw(200, "application/json", r#"{"Results":[]}"#)
+            .header("X-RateLimit-Remaining", "0")
+            .header("X-RateLimit-Reset", "20"),
+    );
+    let (builder, clock) = clocked(&server);
+    let client = builder.build().expect("a valid client");
+    client
+        .get("/Reports/partner_performance")
+        .await
+        .expect("a report");
+    // Campaigns are in the default group: not held by the reports' limit.
+    client.get("/Campaigns").await.expect("campaigns");
+    assert_eq!(clock.sleeps(), [], "another group is not held back");
+    // Another report is held until the reports' reset.
+    let _ = client.get("/Reports/partner_performance").await;
+    let waited = clock.total_slept();
+    assert!(
+        waited >= Duration::from_secs(20) && waited < Duration::from_secs(22),
+        "waited {waited:?}"
+    );
+    assert_eq!(server.requests().len(), 3);
+    server.shutdown().await;
+}

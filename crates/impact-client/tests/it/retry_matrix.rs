@@ -84,8 +84,8 @@ async fn api_errors_carry_the_decoded_report() {
     let error = client(&server).get("/Campaigns").await.expect_err("a 400");
     let report = error.api_error().expect("a decoded report");
     assert_eq!(error.status().map(u16::from), Some(400));
-    assert_eq!(report.class, ErrorClass::BadRequest);
-    assert_eq!(report.body.errors[0].field.as_deref(), Some("AccountId"));
+    assert_eq!(report.class(), ErrorClass::BadRequest);
+    assert_eq!(report.body().errors[0].field.as_deref(), Some("AccountId"));
     assert!(!error.is_retryable());
     let text = error.to_string();
     assert!(

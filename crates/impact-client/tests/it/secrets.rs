@@ -203,7 +203,7 @@ async fn no_error_response_or_client_shows_the_token_whatever_the_server_did() {
                     // sees what the server said. What the client adds must stay clean.
                     let echoed = error
                         .api_error()
-                        .and_then(|report| report.body.excerpt.as_deref())
+                        .and_then(|report| report.body().excerpt.as_deref())
                         .is_some_and(|excerpt| excerpt.contains(TOKEN));
                     if !echoed {
                         printed.push(format!("{error:?}"));

@@ -88,7 +88,7 @@ async fn a_partial_error_body_is_explained_not_retried_as_a_connection_failure()
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.status().map(u16::from), Some(400));
     let report = error.api_error().expect("a report of the bytes received");
-    let excerpt = report.body.excerpt.as_deref().unwrap_or_default();
+    let excerpt = report.body().excerpt.as_deref().unwrap_or_default();
     assert!(excerpt.starts_with(r#"{"Status":"ERROR""#), "{report:?}");
     server.shutdown().await;
 }

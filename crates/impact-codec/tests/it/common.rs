@@ -71,23 +71,23 @@ fn errors_block(out: &mut String, title: &str, errors: &[FieldError]) {
 
 /// A readable multi-line rendering of a report, for snapshots.
 pub(crate) fn render_report(report: &Report) -> String {
-    let body = &report.body;
+    let body = report.body();
     let mut out = String::new();
     writeln!(
         out,
         "http_status: {}",
         report
-            .http_status
+            .http_status()
             .map_or_else(|| "-".to_owned(), |s| s.as_u16().to_string())
     )
     .unwrap();
     writeln!(out, "format: {}", body.format).unwrap();
     writeln!(out, "shape: {}", body.shape).unwrap();
-    writeln!(out, "class: {}", report.class).unwrap();
+    writeln!(out, "class: {}", report.class()).unwrap();
     writeln!(out, "is_error: {}", report.is_error()).unwrap();
     writeln!(out, "retryable: {}", report.retryable()).unwrap();
-    writeln!(out, "api_error: {}", body.api_error).unwrap();
-    writeln!(out, "reports_error: {}", body.reports_error).unwrap();
+    writeln!(out, "api_error: {}", body.is_api_error()).unwrap();
+    writeln!(out, "reports_error: {}", body.reports_error()).unwrap();
     writeln!(out, "status: {}", opt(body.status.as_deref())).unwrap();
     writeln!(out, "message: {}", opt(body.message.as_deref())).unwrap();
     errors_block(&mut out, "errors", &body.errors);
@@ -99,8 +99,8 @@ pub(crate) fn render_report(report: &Report) -> String {
 /// A one-line summary of a report, for tables of explicit expectations:
 /// `format shape class [retryable] status=.. message=.. errors=[field|message|level, ...]`.
 pub(crate) fn summarize(report: &Report) -> String {
-    let body = &report.body;
-    let mut out = format!("{} {} {}", body.format, body.shape, report.class);
+    let body = report.body();
+    let mut out = format!("{} {} {}", body.format, body.shape, report.class());
     if report.retryable() {
         out.push_str(" retryable");
     }

@@ -1,7 +1,7 @@
 //! The canonical encoders: exact bytes for the shapes the mock and the fixtures rely on.
 
 use impact_codec::{WriteResult, encode_form, encode_json, encode_xml};
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, FieldError};
+use impact_errors::{BodyFormat, BodyShape, BodyVerdict, DecodedBody, FieldError};
 
 /// Encodes `body` in both formats and compares the exact bytes.
 fn check(body: &DecodedBody, expect: (&str, &str)) {
@@ -97,8 +97,8 @@ fn canonical_bodies() {
             Some("no"),
             vec![],
         );
-        let mut decoded = impact_codec::decode_body(&encode_json(&original), None, None);
-        decoded.reports_error = false;
+        let mut decoded = impact_codec::decode_body(&encode_json(&original), None);
+        decoded.verdict = BodyVerdict::NoError;
         assert_eq!(decoded, original);
     }
 }
@@ -117,9 +117,9 @@ fn write_results_and_forms() {
         WriteResult::ok("/a?b=1&c=2").encode_xml(),
         b"<ImpactRadiusResponse><Status>OK</Status><Uri>/a?b=1&amp;c=2</Uri></ImpactRadiusResponse>"
     );
-    let report = impact_codec::decode(&WriteResult::queued("/Jobs/1").encode_xml(), None, None);
+    let report = impact_codec::decode(&WriteResult::queued("/Jobs/1").encode_xml(), None);
     assert_eq!(
-        (report.body.shape, report.body.status.as_deref()),
+        (report.body().shape, report.body().status.as_deref()),
         (BodyShape::Success, Some("QUEUED"))
     );
     assert_eq!(

@@ -17,7 +17,7 @@ fn every_fixture_body_decodes_as_reviewed() {
         bodies.len()
     );
     for body in bodies {
-        let report = impact_codec::decode(&body.bytes, body.content_type.as_deref(), body.status);
+        let report = impact_codec::decode(&body.bytes, body.status);
         let header = format!(
             "fixture: {} (status {}, content type {})\n",
             body.file,

@@ -7,7 +7,7 @@ use crate::common::{fixture_bodies, render_page};
 
 /// Decodes a page and compares (list key, page, next URI, item count).
 fn check(input: &[u8], expect: (Option<&str>, Option<u64>, Option<&str>, usize)) {
-    let page = decode_page(input, None).expect("a page");
+    let page = decode_page(input).expect("a page");
     assert_eq!(
         (
             page.list_key.as_deref(),
@@ -28,7 +28,7 @@ fn every_page_fixture_decodes_as_reviewed() {
         .into_iter()
         .filter(|b| b.file.starts_with("page-"))
     {
-        let page = decode_page(&body.bytes, body.content_type.as_deref()).expect("page fixture");
+        let page = decode_page(&body.bytes).expect("page fixture");
         insta::assert_snapshot!(
             format!("page-{}", body.file.replace('.', "-")),
             render_page(&page)
@@ -81,7 +81,6 @@ fn paging_rules() {
 fn xml_items_become_objects() {
     let page = decode_page(
         b"<ImpactRadiusResponse><Ads page=\"1\"><Ad><Id>7</Id><Name> A &amp; B </Name><Tags><Tag>x</Tag><Tag>y</Tag></Tags><Empty/></Ad></Ads></ImpactRadiusResponse>",
-        Some("application/xml"),
     )
     .unwrap();
     assert_eq!(
@@ -99,7 +98,7 @@ fn bad_pages_are_typed_errors() {
         b"\"text\"",
         b"<html><body/></html>",
     ] {
-        let error = decode_page(body, None).unwrap_err();
+        let error = decode_page(body).unwrap_err();
         assert!(!error.to_string().is_empty());
     }
 }
@@ -120,12 +119,12 @@ fn encoded_pages_decode_to_what_was_encoded() {
         json!({"Id": "1", "Name": "A & <B>"}),
         json!({"Id": "2", "Name": " spaced\ttab "}),
     ];
-    let page = decode_page(&encode_page_json("Ads", &meta, &items), None).unwrap();
+    let page = decode_page(&encode_page_json("Ads", &meta, &items)).unwrap();
     assert_eq!(
         (page.list_key.as_deref(), &page.meta, &page.items),
         (Some("Ads"), &meta, &items)
     );
-    let page = decode_page(&encode_page_xml("Ads", "Ad", &meta, &items), None).unwrap();
+    let page = decode_page(&encode_page_xml("Ads", "Ad", &meta, &items)).unwrap();
     assert_eq!(
         (page.list_key.as_deref(), &page.meta, &page.items),
         (Some("Ads"), &meta, &items)

@@ -1,7 +1,9 @@
 //! Property tests: encode-then-decode round trips in JSON and XML, both formats giving one
 //! model, classes that follow the status, and no panic on arbitrary or mutated bytes.
 
-use impact_errors::{BodyFormat, BodyShape, DecodedBody, ErrorClass, FieldError, StatusCode};
+use impact_errors::{
+    BodyFormat, BodyShape, BodyVerdict, DecodedBody, ErrorClass, FieldError, StatusCode,
+};
 use proptest::prelude::*;
 
 use crate::common::fixture_bodies;
@@ -41,10 +43,14 @@ fn envelope() -> impl Strategy<Value = DecodedBody> {
         .prop_map(|(status, message, errors)| {
             let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
             // `Errors` is always written, so the rule of SPEC 2.2 is just the status.
-            body.api_error = status
+            let api_error = status
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
-            body.reports_error = body.api_error;
+            body.verdict = if api_error {
+                BodyVerdict::ApiError
+            } else {
+                BodyVerdict::NoError
+            };
             body.status = status;
             body.message = message;
             body.errors = errors;
@@ -61,8 +67,13 @@ fn conversion() -> impl Strategy<Value = DecodedBody> {
     )
         .prop_map(|(status, message, errors, warnings)| {
             let mut body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
-            body.api_error = status.is_some();
-            body.reports_error = body.api_error || !errors.is_empty();
+            body.verdict = if status.is_some() {
+                BodyVerdict::ApiError
+            } else if !errors.is_empty() {
+                BodyVerdict::ReportsError
+            } else {
+                BodyVerdict::NoError
+            };
             body.status = status;
             body.message = message;
             body.errors = errors;
@@ -77,7 +88,7 @@ fn check(body: &DecodedBody, format: BodyFormat) {
         BodyFormat::Json => impact_codec::encode_json(body),
         _ => impact_codec::encode_xml(body),
     };
-    let decoded = impact_codec::decode_body(&bytes, None, None);
+    let decoded = impact_codec::decode_body(&bytes, None);
     let mut expected = body.clone();
     expected.format = format;
     assert_eq!(
@@ -129,11 +140,16 @@ proptest! {
     #[test]
     fn json_and_xml_give_one_model(body in envelope(), status in 100u16..600) {
         let status = StatusCode::from_u16(status).ok();
-        let from_json = impact_codec::decode(&impact_codec::encode_json(&body), None, status);
-        let mut from_xml = impact_codec::decode(&impact_codec::encode_xml(&body), None, status);
-        prop_assert_eq!(from_xml.body.format, BodyFormat::Xml);
-        from_xml.body.format = BodyFormat::Json;
-        prop_assert_eq!(from_json, from_xml);
+        let from_json = impact_codec::decode(&impact_codec::encode_json(&body), status);
+        let from_xml = impact_codec::decode(&impact_codec::encode_xml(&body), status);
+        prop_assert_eq!(from_xml.body().format, BodyFormat::Xml);
+        let (xml_status, xml_class) = (from_xml.http_status(), from_xml.class());
+        let mut from_xml = from_xml.into_body();
+        from_xml.format = BodyFormat::Json;
+        prop_assert_eq!(
+            (from_json.http_status(), from_json.class(), from_json.into_body()),
+            (xml_status, xml_class, from_xml)
+        );
     }
 
     #[test]
@@ -142,17 +158,17 @@ proptest! {
         status in prop::option::of(0u16..1000),
     ) {
         let status = status.and_then(|s| StatusCode::from_u16(s).ok());
-        let report = impact_codec::decode(&bytes, None, status);
+        let report = impact_codec::decode(&bytes, status);
         let expected = match status {
-            Some(status) => ErrorClass::from_status(status.as_u16(), report.body.api_error),
-            None => ErrorClass::from_body(report.body.reports_error),
+            Some(status) => ErrorClass::of_response(status, report.body().verdict),
+            None => ErrorClass::of_body(report.body().verdict),
         };
-        prop_assert_eq!(report.class, expected);
-        prop_assert_eq!(report.body.format, impact_codec::sniff(&bytes));
-        if let Some(excerpt) = &report.body.excerpt {
+        prop_assert_eq!(report.class(), expected);
+        prop_assert_eq!(report.body().format, impact_codec::sniff(&bytes));
+        if let Some(excerpt) = &report.body().excerpt {
             prop_assert!(excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES);
         }
-        let _ = impact_codec::decode_page(&bytes, None);
+        let _ = impact_codec::decode_page(&bytes);
     }
 
     #[test]
@@ -165,9 +181,12 @@ proptest! {
         let body = &bodies[index.index(bodies.len())];
         let bytes = mutate(body.bytes.clone(), &edits);
         let status = StatusCode::from_u16(status).ok();
-        let report = impact_codec::decode(&bytes, body.content_type.as_deref(), status);
-        prop_assert_eq!(report.class, ErrorClass::from_status(status.map_or(0, StatusCode::as_u16), report.body.api_error));
-        let _ = impact_codec::decode_page(&bytes, None);
+        let report = impact_codec::decode(&bytes, status);
+        let expected = status.map_or(ErrorClass::UnexpectedStatus, |status| {
+            ErrorClass::of_response(status, report.body().verdict)
+        });
+        prop_assert_eq!(report.class(), expected);
+        let _ = impact_codec::decode_page(&bytes);
         let _ = impact_codec::from_xml::<serde_json::Value>(&bytes);
     }
 
@@ -186,15 +205,15 @@ proptest! {
         let bom_xml = [&b"\xEF\xBB\xBF \n"[..], &xml].concat();
         let pretty_json = String::from_utf8_lossy(&json).replace("\":", "\" :\t ").into_bytes();
         for bytes in [json, xml, bom_xml, pretty_json] {
-            let report = impact_codec::decode(&bytes, None, StatusCode::from_u16(200).ok());
-            if report.body.api_error {
+            let report = impact_codec::decode(&bytes, StatusCode::from_u16(200).ok());
+            if report.body().is_api_error() {
                 prop_assert!(impact_codec::may_be_api_error(&bytes));
             }
         }
         // Mutated fixtures: whatever decode calls an API error, the prefilter lets through.
         let bodies = fixture_bodies();
         let bytes = mutate(bodies[index.index(bodies.len())].bytes.clone(), &edits);
-        if impact_codec::decode(&bytes, None, StatusCode::from_u16(200).ok()).body.api_error {
+        if impact_codec::decode(&bytes, StatusCode::from_u16(200).ok()).body().is_api_error() {
             prop_assert!(impact_codec::may_be_api_error(&bytes));
         }
     }
@@ -249,8 +268,8 @@ fn form_decode(text: &str) -> String {
 fn the_prefilter_lets_every_error_fixture_through_and_clears_plain_pages() {
     let mut cleared = 0;
     for body in fixture_bodies() {
-        let report = impact_codec::decode(&body.bytes, None, StatusCode::from_u16(200).ok());
-        if report.body.api_error {
+        let report = impact_codec::decode(&body.bytes, StatusCode::from_u16(200).ok());
+        if report.body().is_api_error() {
             assert!(impact_codec::may_be_api_error(&body.bytes), "{}", body.file);
         } else if !impact_codec::may_be_api_error(&body.bytes) {
             cleared += 1;

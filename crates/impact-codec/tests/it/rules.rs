@@ -8,7 +8,7 @@ use crate::common::summarize;
 fn check(input: (&[u8], Option<u16>), expect: &str) {
     let (body, status) = input;
     let status = status.map(|s| StatusCode::from_u16(s).expect("status"));
-    let report = impact_codec::decode(body, None, status);
+    let report = impact_codec::decode(body, status);
     assert_eq!(
         summarize(&report),
         expect,
@@ -17,7 +17,7 @@ fn check(input: (&[u8], Option<u16>), expect: &str) {
     );
     // The format of a decoded body always agrees with sniffing alone.
     assert_eq!(
-        report.body.format,
+        report.body().format,
         impact_codec::sniff(body),
         "sniffed format"
     );
@@ -309,15 +309,15 @@ fn formats_and_unshaped_bodies() {
 #[test]
 fn excerpts_are_bounded_and_readable() {
     let html = b"<html><head><title>502 Bad Gateway</title><style>p{x:y}</style></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center><script>var a = '<b>';</script></body></html>";
-    let report = impact_codec::decode(html, Some("text/html"), StatusCode::from_u16(502).ok());
+    let report = impact_codec::decode(html, StatusCode::from_u16(502).ok());
     assert_eq!(
-        report.body.excerpt.as_deref(),
+        report.body().excerpt.as_deref(),
         Some("502 Bad Gateway 502 Bad Gateway nginx")
     );
 
     let text = "Gateway fault \u{e9}\u{20ac}\u{1F600} retry later. ".repeat(60_000);
-    let report = impact_codec::decode(text.as_bytes(), None, None);
-    let excerpt = report.body.excerpt.expect("an excerpt");
+    let report = impact_codec::decode(text.as_bytes(), None);
+    let excerpt = report.into_body().excerpt.expect("an excerpt");
     assert!(
         excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES,
         "{} bytes",
@@ -327,9 +327,9 @@ fn excerpts_are_bounded_and_readable() {
     assert!(excerpt.ends_with("..."));
 
     // Invalid UTF-8 and control characters become U+FFFD; whitespace collapses.
-    let report = impact_codec::decode(b"bad \xE9 byte\x1b[31m\n\n  end", None, None);
+    let report = impact_codec::decode(b"bad \xE9 byte\x1b[31m\n\n  end", None);
     assert_eq!(
-        report.body.excerpt.as_deref(),
+        report.body().excerpt.as_deref(),
         Some("bad \u{FFFD} byte\u{FFFD}[31m end")
     );
 }

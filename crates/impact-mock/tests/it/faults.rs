@@ -110,13 +110,9 @@ async fn decoded_bodies_are_encoded_by_the_codec() {
         },
     )
     .await;
-    let report = impact_codec::decode(
-        received.body(),
-        Some("application/json"),
-        Some(impact_errors::StatusCode::OK),
-    );
-    assert!(report.body.api_error);
-    assert_eq!(report.class, impact_errors::ErrorClass::ErrorInBody);
+    let report = impact_codec::decode(received.body(), Some(impact_errors::StatusCode::OK));
+    assert!(report.body().is_api_error());
+    assert_eq!(report.class(), impact_errors::ErrorClass::ErrorInBody);
 
     let expected = impact_codec::encode_xml(&envelope());
     check(

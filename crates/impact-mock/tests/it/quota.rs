@@ -84,10 +84,9 @@ async fn a_429_body_is_an_envelope_in_the_asked_format() {
     assert_eq!(received.status(), 429);
     let report = impact_codec::decode(
         received.body(),
-        None,
         Some(impact_errors::StatusCode::TOO_MANY_REQUESTS),
     );
-    assert_eq!(report.body.shape, impact_errors::BodyShape::Envelope);
+    assert_eq!(report.body().shape, impact_errors::BodyShape::Envelope);
     assert!(report.retryable());
     let received = exchange(server.addr(), &Req::get("/Campaigns")).await;
     assert!(

@@ -26,7 +26,7 @@ fn check(outcome: Outcome, info: RateLimitInfo, expect_allocations: u64) {
                 if state.begin_attempt(&policy, now).is_err() {
                     break;
                 }
-                pacer.observe(&info, false, now, 1_700_000_000);
+                pacer.observe(&info, StatusCode::OK, now, 1_700_000_000);
                 let failed = FailedAttempt::new(outcome, Idempotency::Idempotent)
                     .with_rate_limit(&info)
                     .at(now, 1_700_000_000)

@@ -2,22 +2,22 @@
 
 use core::time::Duration;
 
-use impact_errors::RateLimitInfo;
+use impact_errors::{RateLimitInfo, StatusCode};
 use impact_retry::{Admission, Pacer};
 
 const UNIX: u64 = 1_700_000_000;
 
-/// Observes each `(headers, was 429)` at 10 s, then asks at 10 s with a 60 s maximum wait.
-fn check(observed: &[(&[(&str, &str)], bool)], expect: Admission) {
+/// Observes each `(headers, status)` at 10 s, then asks at 10 s with a 60 s maximum wait.
+fn check(observed: &[(&[(&str, &str)], StatusCode)], expect: Admission) {
     let now = Duration::from_secs(10);
     let mut pacer = Pacer::new();
-    for (headers, too_many) in observed {
+    for (headers, status) in observed {
         let info = RateLimitInfo::from_headers(
             headers
                 .iter()
                 .map(|(name, value)| (*name, value.as_bytes())),
         );
-        pacer.observe(&info, *too_many, now, UNIX);
+        pacer.observe(&info, *status, now, UNIX);
     }
     assert_eq!(
         pacer.admit(now, Duration::from_secs(60)),
@@ -32,14 +32,14 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
     check(
         &[(
             &[("X-RateLimit-Remaining", "3"), ("X-RateLimit-Reset", "30")],
-            false,
+            StatusCode::OK,
         )],
         Admission::Now,
     );
     check(
         &[(
             &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "30")],
-            false,
+            StatusCode::OK,
         )],
         Admission::Wait(Duration::from_secs(31)),
     );
@@ -49,7 +49,7 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
                 ("RateLimit-Remaining", "0"),
                 ("RateLimit-Reset", "1700000020"),
             ],
-            false,
+            StatusCode::OK,
         )],
         Admission::Wait(Duration::from_secs(21)),
     );
@@ -59,7 +59,7 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
                 ("X-RateLimit-Remaining-hour", "0"),
                 ("X-RateLimit-Reset", "3000"),
             ],
-            false,
+            StatusCode::OK,
         )],
         Admission::TooLong {
             retry_after: Duration::from_secs(3001),
@@ -67,7 +67,7 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
     );
     // An exhausted limit without a reset cannot be timed: nothing to wait for.
     check(
-        &[(&[("X-RateLimit-Remaining", "0")], false)],
+        &[(&[("X-RateLimit-Remaining", "0")], StatusCode::OK)],
         Admission::Now,
     );
 }
@@ -76,33 +76,45 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
 fn a_429_holds_calls_until_its_hint_and_later_answers_never_shorten_the_hold() {
     // A Retry-After delay is relative to the response: honoured exactly, with no margin.
     check(
-        &[(&[("Retry-After", "15")], true)],
+        &[(&[("Retry-After", "15")], StatusCode::TOO_MANY_REQUESTS)],
         Admission::Wait(Duration::from_secs(15)),
     );
     // An HTTP date is a Unix time read against a whole-second clock: it gets the margin.
     check(
-        &[(&[("Retry-After", "Tue, 14 Nov 2023 22:13:40 GMT")], true)],
+        &[(
+            &[("Retry-After", "Tue, 14 Nov 2023 22:13:40 GMT")],
+            StatusCode::TOO_MANY_REQUESTS,
+        )],
         Admission::Wait(Duration::from_secs(21)),
     );
     // The longer of a 429's hints wins, each with its own margin rule.
     check(
-        &[(&[("Retry-After", "15"), ("X-RateLimit-Reset", "20")], true)],
+        &[(
+            &[("Retry-After", "15"), ("X-RateLimit-Reset", "20")],
+            StatusCode::TOO_MANY_REQUESTS,
+        )],
         Admission::Wait(Duration::from_secs(21)),
     );
     check(
-        &[(&[("Retry-After", "25"), ("X-RateLimit-Reset", "20")], true)],
+        &[(
+            &[("Retry-After", "25"), ("X-RateLimit-Reset", "20")],
+            StatusCode::TOO_MANY_REQUESTS,
+        )],
         Admission::Wait(Duration::from_secs(25)),
     );
-    check(&[(&[("Retry-After", "15")], false)], Admission::Now);
+    check(
+        &[(&[("Retry-After", "15")], StatusCode::OK)],
+        Admission::Now,
+    );
     check(
         &[
             (
                 &[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "40")],
-                false,
+                StatusCode::OK,
             ),
             (
                 &[("X-RateLimit-Remaining", "5"), ("X-RateLimit-Reset", "5")],
-                false,
+                StatusCode::OK,
             ),
         ],
         Admission::Wait(Duration::from_secs(41)),

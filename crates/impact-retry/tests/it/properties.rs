@@ -5,7 +5,7 @@ use core::time::Duration;
 use impact_errors::{RateLimitInfo, Reset, RetryAfter, StatusCode};
 use impact_retry::{
     Admission, BudgetConfig, Decision, FailedAttempt, GiveUpReason, Idempotency, Jitter, Outcome,
-    Pacer, RetryBudget, RetryPolicy, RetryState, TransportFailure,
+    Pacer, Proposal, RetryBudget, RetryPolicy, RetryState, TransportFailure,
 };
 use proptest::prelude::*;
 
@@ -229,7 +229,7 @@ proptest! {
             ..RateLimitInfo::default()
         };
         let mut pacer = Pacer::new();
-        pacer.observe(&info, false, observed_at, unix_now);
+        pacer.observe(&info, StatusCode::OK, observed_at, unix_now);
         let true_reset = observed_at + Duration::from_secs(reset_delay);
         let asked = observed_at + Duration::from_millis(asked_after_ms);
         match pacer.admit(asked, Duration::from_secs(max_wait)) {
@@ -247,5 +247,77 @@ proptest! {
         if asked < true_reset {
             prop_assert_ne!(pacer.admit(asked, Duration::MAX), Admission::Now);
         }
+    }
+}
+
+/// One call decided the way a client with a budget kept in a shared store does: the proposal,
+/// the cost charged to a budget the policy never sees, then accept or refuse.
+fn run_call_with_an_outside_budget(
+    policy: &RetryPolicy,
+    outcomes: &[Outcome],
+    randoms: &[u64],
+    budget: &mut RetryBudget,
+) -> Vec<Decision> {
+    let mut now = Duration::from_secs(5);
+    let mut state = RetryState::start(policy, now);
+    let mut decisions = Vec::new();
+    for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
+        if state.begin_attempt(policy, now).is_err() {
+            break;
+        }
+        let failed = FailedAttempt::new(*outcome, Idempotency::Idempotent)
+            .at(now, UNIX)
+            .with_random(*random);
+        let decision = match policy.propose(&state, &failed, None) {
+            Proposal::GiveUp(give_up) => Decision::GiveUp(give_up),
+            Proposal::Retry(proposed) => {
+                if budget.try_withdraw(proposed.cost(budget.config()), now) {
+                    Decision::Retry(proposed.accept(&mut state, Some(budget.whole_tokens())))
+                } else {
+                    Decision::GiveUp(proposed.refuse())
+                }
+            }
+        };
+        decisions.push(decision);
+        match decision {
+            Decision::Retry(retry) => now += retry.delay,
+            _ => break,
+        }
+    }
+    decisions
+}
+
+proptest! {
+    #[test]
+    fn proposing_then_charging_elsewhere_decides_as_decide_does(
+        policy in policy(),
+        outcomes in prop::collection::vec(outcome(), 1..8),
+        randoms in prop::collection::vec(any::<u64>(), 1..4),
+        capacity in 0_u32..40,
+    ) {
+        let config = BudgetConfig { capacity, ..BudgetConfig::new() };
+        let mut outside = RetryBudget::new(config, Duration::ZERO);
+        let split = run_call_with_an_outside_budget(&policy, &outcomes, &randoms, &mut outside);
+
+        let mut inside = RetryBudget::new(config, Duration::ZERO);
+        let mut now = Duration::from_secs(5);
+        let mut state = RetryState::start(&policy, now);
+        let mut whole = Vec::new();
+        for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
+            if state.begin_attempt(&policy, now).is_err() {
+                break;
+            }
+            let failed = FailedAttempt::new(*outcome, Idempotency::Idempotent)
+                .at(now, UNIX)
+                .with_random(*random);
+            let decision = policy.decide(&mut state, &failed, Some(&mut inside), None);
+            whole.push(decision);
+            match decision {
+                Decision::Retry(retry) => now += retry.delay,
+                _ => break,
+            }
+        }
+        prop_assert_eq!(split, whole);
+        prop_assert_eq!(outside, inside);
     }
 }
