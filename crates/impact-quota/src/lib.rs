@@ -40,4 +40,6 @@ pub use names::{AccountSid, GroupName, InvalidName, KeyPrefix};
 #[cfg(feature = "test-clock")]
 pub use store::TestClock;
 #[cfg(feature = "store")]
-pub use store::{AccountQuota, LatencyObserver, Operation, QuotaStore, StoreConfig, Withdrawal};
+pub use store::{
+    AccountQuota, LatencyObserver, Operation, QuotaStore, RedisLimits, StoreConfig, Withdrawal,
+};

@@ -139,9 +139,9 @@ impl Pace {
         self
     }
 
-    /// Reserves slots up to `horizon` ahead (at least 1 ms, at most the window).
+    /// Reserves slots up to `horizon` ahead (at least 1 ms, at most [`MAX_SPAN`]).
     pub fn with_horizon(mut self, horizon: Duration) -> Pace {
-        let horizon = horizon.clamp(Duration::from_millis(1), self.limit.window);
+        let horizon = horizon.clamp(Duration::from_millis(1), MAX_SPAN);
         self.horizon_us = micros(horizon);
         self
     }

@@ -1,6 +1,7 @@
 //! The Redis store: one connection manager per process, two Lua scripts, one round trip per
 //! operation, each bounded in time.
 
+mod adapter;
 mod health;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::limit::{MAX_SPAN_US, Pace, micros};
 use crate::model::{Admit, Arrival, Observation};
 use crate::names::{AccountKeys, AccountSid, GroupName, KeyPrefix};
+pub use adapter::RedisLimits;
 use health::Health;
 
 const PACE_SCRIPT: &str = include_str!("../lua/pace.lua");

@@ -167,7 +167,7 @@ async fn everything_in(url: &str) -> Vec<String> {
 
 /// Nothing in Redis carries the token, in clear or in the Basic header's base64 form; and
 /// the store did write keys naming the account (so that the scan is not vacuous).
-async fn assert_no_token_in(url: &str) {
+pub(crate) async fn assert_no_token_in(url: &str) {
     let everything = everything_in(url).await;
     let basic = basic_credentials();
     assert!(
