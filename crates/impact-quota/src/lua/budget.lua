@@ -9,13 +9,7 @@
 -- ARGV[3]  capacity, ARGV[4] tokens refilled per second, ARGV[5] tokens to withdraw or refill
 -- returns {1 if granted else 0, whole tokens left}
 
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
+-- `now` comes from now.lua, prepended.
 local full = tonumber(ARGV[3]) * 1000
 local rate = tonumber(ARGV[4])
 local amount = tonumber(ARGV[5]) * 1000

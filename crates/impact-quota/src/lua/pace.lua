@@ -18,13 +18,7 @@
 -- Every number stays below 2^53 (the callers bound each input to ten days), so Lua's doubles
 -- hold them exactly; they are written back with %.0f, never in exponent form.
 
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
+-- `now` comes from now.lua, prepended.
 local interval = tonumber(ARGV[3])
 local tolerance = tonumber(ARGV[4])
 local horizon = tonumber(ARGV[5])

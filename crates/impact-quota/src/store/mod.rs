@@ -19,8 +19,15 @@ use crate::names::{AccountKeys, AccountSid, GroupName, KeyPrefix};
 pub use adapter::RedisLimits;
 use health::Health;
 
-const PACE_SCRIPT: &str = include_str!("../lua/pace.lua");
-const BUDGET_SCRIPT: &str = include_str!("../lua/budget.lua");
+/// Each script starts with `now.lua`, which reads the clock.
+const PACE_SCRIPT: &str = concat!(
+    include_str!("../lua/now.lua"),
+    include_str!("../lua/pace.lua")
+);
+const BUDGET_SCRIPT: &str = concat!(
+    include_str!("../lua/now.lua"),
+    include_str!("../lua/budget.lua")
+);
 
 /// The operations of the store, as a latency observer sees them.
 #[non_exhaustive]
@@ -333,20 +340,12 @@ impl AccountQuota {
         max_wait: Duration,
         arrival: Arrival,
     ) -> Result<Admit, Error> {
-        let key = self.keys.pace(group);
         let returning = match arrival {
             Arrival::First => "0",
             Arrival::Returning => "1",
         };
-        let mut invocation = self.store.inner.pace.key(key);
-        invocation
-            .arg(self.store.time_arg())
-            .arg("admit")
-            .arg(pace.interval_us())
-            .arg(pace.tolerance_us())
-            .arg(pace.horizon_us())
-            .arg(micros(max_wait))
-            .arg(returning);
+        let mut invocation = self.pace_invocation(group, pace, "admit");
+        invocation.arg(micros(max_wait)).arg(returning);
         let (code, wait): (i64, i64) = self
             .store
             .call(Operation::Admit, |mut connection| async move {
@@ -372,15 +371,8 @@ impl AccountQuota {
         if seen.is_empty() {
             return Ok(false);
         }
-        let key = self.keys.pace(group);
-        let mut invocation = self.store.inner.pace.key(key);
-        invocation
-            .arg(self.store.time_arg())
-            .arg("observe")
-            .arg(pace.interval_us())
-            .arg(pace.tolerance_us())
-            .arg(pace.horizon_us())
-            .arg(seen.hold_us());
+        let mut invocation = self.pace_invocation(group, pace, "observe");
+        invocation.arg(seen.hold_us());
         for (reset_in, needed) in seen.windows_us() {
             invocation.arg(reset_in).arg(needed);
         }
@@ -391,6 +383,23 @@ impl AccountQuota {
             })
             .await?;
         Ok(moved == 1)
+    }
+
+    /// The pace script on `group`'s key with the arguments every operation passes.
+    fn pace_invocation(
+        &self,
+        group: &GroupName,
+        pace: &Pace,
+        operation: &str,
+    ) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.store.inner.pace.key(self.keys.pace(group));
+        invocation
+            .arg(self.store.time_arg())
+            .arg(operation)
+            .arg(pace.interval_us())
+            .arg(pace.tolerance_us())
+            .arg(pace.horizon_us());
+        invocation
     }
 
     /// Pays `cost` tokens for a retry from the shared budget, if they are there.
