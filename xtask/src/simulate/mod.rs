@@ -9,6 +9,7 @@ mod contention;
 mod outage;
 mod ratelimit;
 mod rng;
+mod shared_quota;
 mod stats;
 
 use std::fmt::Write as _;
@@ -54,6 +55,7 @@ struct Figures {
     outage_with_budget: Estimate,
     outage_without_budget: Estimate,
     rate_limit: RateLimitFigures,
+    shared_quota: Vec<shared_quota::Row>,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -88,6 +90,7 @@ impl Figures {
                     .collect::<Vec<_>>(),
             ),
             rate_limit: rate_limit_figures(),
+            shared_quota: shared_quota::rows(),
         }
     }
 
@@ -137,6 +140,7 @@ impl Figures {
                 Goal::AtLeast(0.95),
             ),
         ]);
+        checked.extend(shared_quota::checked(&self.shared_quota));
         Ok(checked)
     }
 
@@ -168,6 +172,7 @@ impl Figures {
         }
         let rate = &self.rate_limit;
         let missed = goals::missed(&self.checked()?);
+        out.push_str(&shared_quota::json_members(&self.shared_quota));
         let _ = write!(
             out,
             "\"outage.amplification_default\": {:.4}, \"outage.amplification_default_ci95\": {:.4}, \
@@ -229,7 +234,8 @@ impl Figures {
             rate.utilization_min,
             rate.failed_fast.mean,
         );
-        let _ = writeln!(out, "\ngoals (SPEC 7)");
+        out.push_str(&shared_quota::table(&self.shared_quota));
+        let _ = writeln!(out, "\ngoals (SPEC 7 and 11)");
         for check in self.checked()? {
             let _ = writeln!(
                 out,
