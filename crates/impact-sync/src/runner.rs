@@ -794,7 +794,7 @@ fn decode(spec: &StreamSpec, answer: &Answer) -> Result<(Vec<Value>, Option<Stri
 }
 
 fn decode_list(answer: &Answer) -> Result<impact_codec::Page, SyncError> {
-    impact_codec::decode_page(&answer.body, answer.content_type.as_deref())
+    impact_codec::decode_page(&answer.body)
         .map_err(|error| SyncError::unexpected(format!("not a list page: {error}")))
 }
 

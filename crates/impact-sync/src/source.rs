@@ -288,10 +288,10 @@ pub fn classify(error: impact_client::Error) -> FetchError {
     let Some(report) = error.api_error() else {
         return FetchError::Client(error);
     };
-    if report.http_status.map(|status| status.as_u16()) != Some(400) {
+    if report.http_status().map(|status| status.as_u16()) != Some(400) {
         return FetchError::Client(error);
     }
-    let body = &report.body;
+    let body = report.body();
     let text: String = body
         .message
         .iter()
