@@ -135,93 +135,110 @@ fn network_delay(rng: &mut Rng) -> Duration {
 
 /// Runs the model once with `clients` clients under `strategy`, seeded with `seed`.
 pub(crate) fn run_once(clients: usize, strategy: &Strategy, seed: u64) -> RunResult {
-    let mut rng = Rng::seeded(seed);
-    let policy = strategy.policy;
-    let mut queue: BinaryHeap<Reverse<(Duration, u64, usize, Step)>> = BinaryHeap::new();
-    let mut sequence = 0_u64;
-    let mut push = |queue: &mut BinaryHeap<_>, at: Duration, client: usize, step: Step| {
-        sequence += 1;
-        queue.push(Reverse((at, sequence, client, step)));
-    };
-    let mut states: Vec<Client> = (0..clients)
-        .map(|_| Client {
-            state: RetryState::start(&policy, Duration::ZERO),
-            budget: strategy
-                .budget
-                .then(|| RetryBudget::new(BudgetConfig::new(), Duration::ZERO)),
-            version_read: 0,
-        })
-        .collect();
-    for (id, client) in states.iter_mut().enumerate() {
-        // Every attempt starts with a read; there is no deadline, so it always begins.
-        let _ = client.state.begin_attempt(&policy, Duration::ZERO);
-        push(&mut queue, network_delay(&mut rng), id, Step::ReadArrives);
-    }
-
-    let mut version = 0_u64;
-    let mut writes = 0_u64;
-    let mut gave_up = 0;
+    let mut row = Row::new(clients, strategy, seed);
     let mut last_event = Duration::ZERO;
-    while let Some(Reverse((now, _, id, step))) = queue.pop() {
+    while let Some(Reverse((now, _, id, step))) = row.queue.pop() {
         last_event = now;
-        let client = &mut states[id];
-        match step {
-            Step::ReadArrives => {
-                client.version_read = version;
-                push(
-                    &mut queue,
-                    now + network_delay(&mut rng),
-                    id,
-                    Step::ReadAnswered,
-                );
-            }
-            Step::ReadAnswered => {
-                push(
-                    &mut queue,
-                    now + network_delay(&mut rng),
-                    id,
-                    Step::WriteArrives,
-                );
-            }
-            Step::WriteArrives => {
-                writes += 1;
-                let succeeded = client.version_read == version;
-                if succeeded {
-                    version += 1;
-                }
-                push(
-                    &mut queue,
-                    now + network_delay(&mut rng),
-                    id,
-                    Step::WriteAnswered { succeeded },
-                );
-            }
-            Step::WriteAnswered { succeeded: true } => {}
-            Step::WriteAnswered { succeeded: false } => {
-                // The conflict is fed to the policy as a retryable server failure of an
-                // idempotent (conditional) write: the model's contention stands for overload.
-                // (The impact.com API's own 409 is permanent and never retried.)
-                let failed = FailedAttempt::new(
-                    Outcome::Status(StatusCode::SERVICE_UNAVAILABLE),
-                    Idempotency::Idempotent,
-                )
-                .at(now, 0)
-                .with_random(rng.next_u64());
-                match policy.decide(&mut client.state, &failed, client.budget.as_mut(), None) {
-                    Decision::Retry(retry) => {
-                        let _ = client.state.begin_attempt(&policy, now + retry.delay);
-                        let at = now + network_delay(&mut rng) + retry.delay;
-                        push(&mut queue, at, id, Step::ReadArrives);
-                    }
-                    Decision::GiveUp(_) => gave_up += 1,
-                }
-            }
-        }
+        row.step(now, id, step);
     }
     RunResult {
-        calls_per_client: writes as f64 / clients as f64,
+        calls_per_client: row.writes as f64 / clients as f64,
         completion_s: last_event.as_secs_f64(),
-        gave_up,
+        gave_up: row.gave_up,
+    }
+}
+
+/// The contended row, its clients and the event queue of one run.
+struct Row {
+    policy: RetryPolicy,
+    rng: Rng,
+    clients: Vec<Client>,
+    queue: BinaryHeap<Reverse<(Duration, u64, usize, Step)>>,
+    /// Orders events at the same instant by when they were scheduled.
+    sequence: u64,
+    version: u64,
+    writes: u64,
+    gave_up: usize,
+}
+
+impl Row {
+    fn new(clients: usize, strategy: &Strategy, seed: u64) -> Row {
+        let policy = strategy.policy;
+        let mut row = Row {
+            policy,
+            rng: Rng::seeded(seed),
+            clients: (0..clients)
+                .map(|_| Client {
+                    state: RetryState::start(&policy, Duration::ZERO),
+                    budget: strategy
+                        .budget
+                        .then(|| RetryBudget::new(BudgetConfig::new(), Duration::ZERO)),
+                    version_read: 0,
+                })
+                .collect(),
+            queue: BinaryHeap::new(),
+            sequence: 0,
+            version: 0,
+            writes: 0,
+            gave_up: 0,
+        };
+        for id in 0..clients {
+            // Every attempt starts with a read; there is no deadline, so it always begins.
+            let _ = row.clients[id].state.begin_attempt(&policy, Duration::ZERO);
+            row.after_network(Duration::ZERO, id, Step::ReadArrives);
+        }
+        row
+    }
+
+    /// Schedules `step` one network hop after `at`.
+    fn after_network(&mut self, at: Duration, id: usize, step: Step) {
+        let at = at + network_delay(&mut self.rng);
+        self.sequence += 1;
+        self.queue.push(Reverse((at, self.sequence, id, step)));
+    }
+
+    fn step(&mut self, now: Duration, id: usize, step: Step) {
+        match step {
+            Step::ReadArrives => {
+                self.clients[id].version_read = self.version;
+                self.after_network(now, id, Step::ReadAnswered);
+            }
+            Step::ReadAnswered => self.after_network(now, id, Step::WriteArrives),
+            Step::WriteArrives => {
+                self.writes += 1;
+                let succeeded = self.clients[id].version_read == self.version;
+                if succeeded {
+                    self.version += 1;
+                }
+                self.after_network(now, id, Step::WriteAnswered { succeeded });
+            }
+            Step::WriteAnswered { succeeded: true } => {}
+            Step::WriteAnswered { succeeded: false } => self.conflict(now, id),
+        }
+    }
+
+    /// A write lost the race: back off as the policy decides and start over with a read.
+    fn conflict(&mut self, now: Duration, id: usize) {
+        // The conflict is fed to the policy as a retryable server failure of an idempotent
+        // (conditional) write: the model's contention stands for overload. (The impact.com
+        // API's own 409 is permanent and never retried.)
+        let failed = FailedAttempt::new(
+            Outcome::Status(StatusCode::SERVICE_UNAVAILABLE),
+            Idempotency::Idempotent,
+        )
+        .at(now, 0)
+        .with_random(self.rng.next_u64());
+        let client = &mut self.clients[id];
+        match self
+            .policy
+            .decide(&mut client.state, &failed, client.budget.as_mut(), None)
+        {
+            Decision::Retry(retry) => {
+                let _ = client.state.begin_attempt(&self.policy, now + retry.delay);
+                self.after_network(now + retry.delay, id, Step::ReadArrives);
+            }
+            Decision::GiveUp(_) => self.gave_up += 1,
+        }
     }
 }
 

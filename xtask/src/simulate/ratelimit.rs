@@ -85,107 +85,159 @@ pub(crate) fn run(seed: u64) -> RateLimitResult {
 
 /// Runs the scenario with the default policy.
 pub(crate) fn run_with(seed: u64, pacing: Pacing) -> RateLimitResult {
-    let policy = RetryPolicy::new();
-    let mut rng = Rng::seeded(seed);
-    let mut account = Account {
-        used: [0; WINDOWS as usize + 1],
-    };
-    let mut clients: Vec<Client> = (0..CLIENTS)
-        .map(|_| Client {
-            pacer: Pacer::new(),
-            budget: RetryBudget::new(BudgetConfig::new(), Duration::ZERO),
-        })
-        .collect();
-    let mut too_many = [[0_u64; WINDOWS as usize]; CLIENTS];
-    let mut successes = [0_u64; WINDOWS as usize];
-    let mut failed_fast = 0;
-
-    // Each client wants 2L calls per window, evenly spaced, the clients staggered; each call
-    // is an event (time, client, call index) with its retry state alongside.
-    let wanted_per_client = 2 * LIMIT * WINDOWS;
-    let spacing = Duration::from_secs(WINDOW_SECS) / (2 * LIMIT) as u32;
-    let mut states: Vec<RetryState> = Vec::new();
-    let mut queue: BinaryHeap<Reverse<(Duration, usize, usize)>> = BinaryHeap::new();
-    for client in 0..CLIENTS {
-        let offset = Duration::from_nanos(rng.next_u64() % spacing.as_nanos() as u64);
-        for index in 0..wanted_per_client {
-            let at = offset + spacing * index as u32;
-            queue.push(Reverse((at, client, states.len())));
-            states.push(RetryState::start(&policy, at));
+    let mut simulation = Simulation::new(seed, pacing);
+    let end = Duration::from_secs(WINDOW_SECS * WINDOWS);
+    while let Some(Reverse((now, client, call))) = simulation.queue.pop() {
+        if now < end {
+            simulation.attempt(now, client, call);
         }
     }
-    let end = Duration::from_secs(WINDOW_SECS * WINDOWS);
-    while let Some(Reverse((now, id, call))) = queue.pop() {
-        if now >= end {
-            continue;
+    simulation.result()
+}
+
+/// One run's state: the account, the clients, every call's retry state and the event queue
+/// of (time, client, call index).
+struct Simulation {
+    policy: RetryPolicy,
+    pacing: Pacing,
+    rng: Rng,
+    account: Account,
+    clients: Vec<Client>,
+    calls: Vec<RetryState>,
+    queue: BinaryHeap<Reverse<(Duration, usize, usize)>>,
+    too_many: [[u64; WINDOWS as usize]; CLIENTS],
+    successes: [u64; WINDOWS as usize],
+    failed_fast: u64,
+}
+
+impl Simulation {
+    /// Each client wants 2L calls per window, evenly spaced from a phase the seed draws.
+    fn new(seed: u64, pacing: Pacing) -> Simulation {
+        let policy = RetryPolicy::new();
+        let mut rng = Rng::seeded(seed);
+        let spacing = Duration::from_secs(WINDOW_SECS) / (2 * LIMIT) as u32;
+        let mut calls = Vec::new();
+        let mut queue = BinaryHeap::new();
+        for client in 0..CLIENTS {
+            let offset = Duration::from_nanos(rng.next_u64() % spacing.as_nanos() as u64);
+            for index in 0..2 * LIMIT * WINDOWS {
+                let at = offset + spacing * index as u32;
+                queue.push(Reverse((at, client, calls.len())));
+                calls.push(RetryState::start(&policy, at));
+            }
         }
-        let client = &mut clients[id];
-        match client.pacer.admit(now, policy.max_wait) {
+        Simulation {
+            policy,
+            pacing,
+            rng,
+            account: Account {
+                used: [0; WINDOWS as usize + 1],
+            },
+            clients: (0..CLIENTS)
+                .map(|_| Client {
+                    pacer: Pacer::new(),
+                    budget: RetryBudget::new(BudgetConfig::new(), Duration::ZERO),
+                })
+                .collect(),
+            calls,
+            queue,
+            too_many: [[0; WINDOWS as usize]; CLIENTS],
+            successes: [0; WINDOWS as usize],
+            failed_fast: 0,
+        }
+    }
+
+    /// A call's turn at `now`: held by the pacer, failed fast, or sent and judged.
+    fn attempt(&mut self, now: Duration, id: usize, call: usize) {
+        match self.clients[id].pacer.admit(now, self.policy.max_wait) {
             Admission::Now => {}
             Admission::Wait(wait) => {
-                queue.push(Reverse((now + wait, id, call)));
-                continue;
+                self.queue.push(Reverse((now + wait, id, call)));
+                return;
             }
             _ => {
                 // Rate limited beyond the allowed wait: the call fails fast, nothing is sent.
-                failed_fast += 1;
-                continue;
+                self.failed_fast += 1;
+                return;
             }
         }
-        let state = &mut states[call];
-        if state.begin_attempt(&policy, now).is_err() {
-            continue;
+        if self.calls[call].begin_attempt(&self.policy, now).is_err() {
+            return;
         }
-        let latency = Duration::from_secs_f64(rng.normal(LATENCY_MS.0, LATENCY_MS.1).abs() / 1e3);
-        let (status, info, window) = account.serve(now + latency / 2);
+        let latency =
+            Duration::from_secs_f64(self.rng.normal(LATENCY_MS.0, LATENCY_MS.1).abs() / 1e3);
+        let (status, info, window) = self.account.serve(now + latency / 2);
         let answered = now + latency;
         let unix_now = UNIX_ORIGIN + answered.as_secs();
-        if pacing == Pacing::FromHeaders {
-            client.pacer.observe(&info, status, answered, unix_now);
+        if self.pacing == Pacing::FromHeaders {
+            self.clients[id]
+                .pacer
+                .observe(&info, status, answered, unix_now);
         }
-        if status != StatusCode::TOO_MANY_REQUESTS {
-            if state.attempts() == 1 {
-                client.budget.on_first_try_success(answered);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.too_many_requests(id, call, (&info, window), answered, unix_now);
+        } else {
+            if self.calls[call].attempts() == 1 {
+                self.clients[id].budget.on_first_try_success(answered);
             }
-            if let Some(count) = successes.get_mut(window) {
+            if let Some(count) = self.successes.get_mut(window) {
                 *count += 1;
             }
-            continue;
         }
-        if let Some(count) = too_many[id].get_mut(window) {
+    }
+
+    /// A 429: counted, then retried as the policy decides.
+    fn too_many_requests(
+        &mut self,
+        id: usize,
+        call: usize,
+        (info, window): (&RateLimitInfo, usize),
+        answered: Duration,
+        unix_now: u64,
+    ) {
+        if let Some(count) = self.too_many[id].get_mut(window) {
             *count += 1;
         }
-        let failed = FailedAttempt::new(Outcome::Status(status), Idempotency::Idempotent)
-            .with_rate_limit(&info)
-            .at(answered, unix_now)
-            .with_random(rng.next_u64());
-        let decision = policy.decide(
-            state,
+        let failed = FailedAttempt::new(
+            Outcome::Status(StatusCode::TOO_MANY_REQUESTS),
+            Idempotency::Idempotent,
+        )
+        .with_rate_limit(info)
+        .at(answered, unix_now)
+        .with_random(self.rng.next_u64());
+        let client = &mut self.clients[id];
+        let decision = self.policy.decide(
+            &mut self.calls[call],
             &failed,
             Some(&mut client.budget),
             Some(&client.pacer),
         );
         if let Decision::Retry(retry) = decision {
-            queue.push(Reverse((answered + retry.delay, id, call)));
+            self.queue.push(Reverse((answered + retry.delay, id, call)));
         }
     }
 
-    let counted = 1..WINDOWS as usize;
-    let max_429_per_client_per_window = too_many
-        .iter()
-        .flat_map(|per_window| per_window[counted.clone()].iter().copied())
-        .max()
-        .unwrap_or(0);
-    let total_429 = too_many
-        .iter()
-        .map(|per_window| per_window[counted.clone()].iter().sum::<u64>())
-        .sum();
-    let used: u64 = successes[counted.clone()].iter().sum();
-    RateLimitResult {
-        max_429_per_client_per_window,
-        total_429,
-        utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
-        failed_fast,
+    /// The figures over the counted windows (all but the first).
+    fn result(&self) -> RateLimitResult {
+        let counted = 1..WINDOWS as usize;
+        let max_429_per_client_per_window = self
+            .too_many
+            .iter()
+            .flat_map(|per_window| per_window[counted.clone()].iter().copied())
+            .max()
+            .unwrap_or(0);
+        let total_429 = self
+            .too_many
+            .iter()
+            .map(|per_window| per_window[counted.clone()].iter().sum::<u64>())
+            .sum();
+        let used: u64 = self.successes[counted.clone()].iter().sum();
+        RateLimitResult {
+            max_429_per_client_per_window,
+            total_429,
+            utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
+            failed_fast: self.failed_fast,
+        }
     }
 }
 
