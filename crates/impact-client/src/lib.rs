@@ -58,7 +58,7 @@ pub use impact_codec::{Page, PageMeta};
 pub use impact_errors::{RateLimitInfo, Report, StatusCode};
 pub use impact_retry::{Admission, BudgetConfig, Jitter, RetryPolicy};
 pub use limits::{
-    Charge, LimitKey, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError,
+    Asking, Charge, LimitKey, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError,
     StoreFuture, StorePolicy,
 };
 pub use request::Request;
