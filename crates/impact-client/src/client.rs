@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::call::{Call, Ending};
-use crate::config::{ApiKind, ClientBuilder, Format, USER_AGENT};
+use crate::config::{ApiKind, ClientBuilder, Credentials, Format, USER_AGENT};
 use crate::error::Error;
 use crate::limits::{Asking, LimitKey, Limits, RateGroup};
 use crate::request::Request;
@@ -91,7 +91,7 @@ impl Client {
         builder: ClientBuilder,
         sid: String,
         base: BaseUrl,
-        authorization: HeaderValue,
+        credentials: Credentials,
         ir_version: Option<HeaderValue>,
         clock: Arc<dyn Clock>,
     ) -> Result<Client, Error> {
@@ -112,7 +112,8 @@ impl Client {
             inner: Arc::new(Inner {
                 wire: Wire {
                     http,
-                    authorization,
+                    authorization: credentials.authorization,
+                    secrets: credentials.secrets,
                     ir_version,
                     error_body_cap: builder.error_body_cap,
                     success_body_cap: builder.success_body_cap,
@@ -311,7 +312,7 @@ impl Client {
             }
             AttemptEnd::Fatal(error) => return Next::Finish(Ending::Failed(error)),
         };
-        let answer = Answer::judge(raw, unix_now);
+        let answer = Answer::judge(raw, unix_now, &self.inner.wire.secrets);
         let status = answer.raw.status;
         limits.observe(group, &answer.rate, status, now, unix_now);
         if answer.report.is_some() {

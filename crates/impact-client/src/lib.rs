@@ -44,6 +44,7 @@ mod limits;
 mod paging;
 mod request;
 mod response;
+mod secrets;
 mod time;
 mod url;
 mod wire;

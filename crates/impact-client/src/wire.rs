@@ -14,6 +14,7 @@ use reqwest::Url;
 use crate::config::Format;
 use crate::error::{Error, ErrorKind};
 use crate::request::Request;
+use crate::secrets::Secrets;
 use crate::url as urls;
 
 /// The most redirects a GET or HEAD follows (SPEC 3).
@@ -35,6 +36,8 @@ pub(crate) struct Wire {
     pub(crate) http: reqwest::Client,
     /// `Authorization: Basic ...`, built once and marked sensitive.
     pub(crate) authorization: HeaderValue,
+    /// The credentials in every form a server could echo them in.
+    pub(crate) secrets: Secrets,
     pub(crate) ir_version: Option<HeaderValue>,
     pub(crate) error_body_cap: usize,
     pub(crate) success_body_cap: usize,
@@ -47,6 +50,8 @@ pub(crate) struct Raw {
     pub(crate) body: Bytes,
     /// The URL that answered when a redirect was followed; `None` when the call's own URL did.
     pub(crate) redirected_to: Option<Url>,
+    /// Whether the body was cut off at its cap.
+    pub(crate) cut_off: bool,
 }
 
 /// A response and what it means: its rate-limit headers, and its report when it is an error.
@@ -59,11 +64,25 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// Judges a response received at `unix_now` (Unix seconds, to read the headers' epochs).
-    pub(crate) fn judge(raw: Raw, unix_now: u64) -> Answer {
+    /// The report of an error has every form of the credentials replaced by `<redacted>`
+    /// (`secrets`); a success is left as the server sent it, at no cost.
+    pub(crate) fn judge(raw: Raw, unix_now: u64, secrets: &Secrets) -> Answer {
         let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
-        let report = impact_codec::error_report(&raw.body, raw.status);
+        let report = impact_codec::error_report(&raw.body, raw.status)
+            .map(|report| redacted_report(report, &raw, secrets));
         Answer { raw, rate, report }
     }
+}
+
+/// An error's report without the credentials: decoded again from the body with every echo
+/// replaced (so that the excerpt, cut from the body's text, cannot end inside one), then each
+/// decoded text redacted too (an echo escaped in the body reads plain once decoded).
+fn redacted_report(report: Report, raw: &Raw, secrets: &Secrets) -> Report {
+    let report = match secrets.mask(&raw.body, raw.cut_off) {
+        Some(body) => impact_codec::error_report(&body, raw.status).unwrap_or(report),
+        None => report,
+    };
+    secrets.redact_report(report)
 }
 
 /// Why an attempt produced no response to judge.
@@ -210,6 +229,7 @@ impl Wire {
             ));
         }
         let mut body = CappedBody::new(cap, declared);
+        let mut cut_off = false;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -225,10 +245,12 @@ impl Wire {
                         // Keep what fits, then stop reading: dropping the response closes
                         // the connection rather than draining a hostile body.
                         body.append(chunk.slice(..body.room()));
+                        cut_off = true;
                         break;
                     }
                     body.append(chunk);
                     if !success && body.room() == 0 {
+                        cut_off = true;
                         break;
                     }
                 }
@@ -252,6 +274,7 @@ impl Wire {
             headers,
             body: body.finish(),
             redirected_to,
+            cut_off,
         })
     }
 }

@@ -11,6 +11,7 @@ mod body_cap;
 mod budget;
 mod clock;
 mod deadlines;
+mod echo;
 mod faults;
 mod load;
 mod pacing;
