@@ -8,7 +8,8 @@ use impact_errors::{RateLimitInfo, RetryAfter, StatusCode};
 
 /// Rate-limit headers carry whole seconds, as a delay the server may have rounded down or as a
 /// Unix time compared with a clock read in whole seconds. Waiting one extra second makes sure
-/// the reset has really passed, so that the first call after it is not another 429.
+/// the reset has really passed, so that the first call after it is not another 429. An instant
+/// before the clock's current second has passed already, whatever the rounding: no wait.
 const RESET_MARGIN: Duration = Duration::from_secs(1);
 
 /// What the pacer (or a store of shared limits) says about sending a call now.
@@ -76,8 +77,9 @@ impl fmt::Display for Admission {
 /// Feed it every response's rate-limit headers with [`Pacer::observe`]; ask it before every
 /// attempt with [`Pacer::admit`]. While the last response said `Remaining: 0` for a limit, or
 /// answered 429, nothing is released before that limit's reset instant (plus one second,
-/// because the headers carry whole seconds) nor before a 429's `Retry-After` delay has passed
-/// (exactly: it is already relative to the response). Times are [`Duration`]s since an origin the caller
+/// because the headers carry whole seconds; an instant before the current second asks for no
+/// wait) nor before a 429's `Retry-After` delay has passed (exactly: it is already relative to
+/// the response). Times are [`Duration`]s since an origin the caller
 /// chooses (a monotonic clock); the headers' Unix times are converted with the Unix time the
 /// caller passes beside it.
 ///
@@ -150,8 +152,9 @@ impl Pacer {
                 until_unix = Some(until_unix.map_or(candidate, |known| known.max(candidate)));
             }
         }
-        if let Some(until_unix) = until_unix {
-            let wait = Duration::from_secs(until_unix.saturating_sub(unix_now));
+        // An instant in an earlier second than the clock's has passed, rounding and all.
+        if let Some(until_unix) = until_unix.filter(|until| *until >= unix_now) {
+            let wait = Duration::from_secs(until_unix - unix_now);
             self.block_until(now.saturating_add(wait).saturating_add(RESET_MARGIN));
         }
         if let Some(wait) = exact_wait {

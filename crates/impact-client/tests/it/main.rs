@@ -12,6 +12,7 @@ mod budget;
 mod clock;
 mod deadlines;
 mod echo;
+mod exchanges;
 mod faults;
 mod load;
 mod pacing;
