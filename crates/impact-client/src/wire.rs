@@ -368,3 +368,78 @@ fn send_failure(error: reqwest::Error) -> Failure {
         source: Some(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether credentials follow a redirect from `from` to `to`.
+    fn check(from: &str, to: &str, expect: bool) {
+        let parse = |url: &str| Url::parse(url).expect("a url");
+        assert_eq!(
+            keeps_credentials(&parse(from), &parse(to)),
+            expect,
+            "{from} -> {to}"
+        );
+    }
+
+    #[test]
+    fn credentials_follow_a_redirect_only_within_the_origin() {
+        let api = "https://api.impact.com/Mediapartners/IR1/Old";
+        check(api, "https://api.impact.com/Mediapartners/IR1/Ads", true);
+        check(
+            api,
+            "https://api.impact.com:443/Mediapartners/IR1/Ads",
+            true,
+        );
+        // Only the scheme changes: to plain http, and from it to https.
+        check(api, "http://api.impact.com/Mediapartners/IR1/Ads", false);
+        check("http://127.0.0.1:8080/a", "https://127.0.0.1:8080/a", false);
+        check("https://127.0.0.1:8080/a", "http://127.0.0.1:8080/a", false);
+        // Only the port changes.
+        check(
+            api,
+            "https://api.impact.com:8443/Mediapartners/IR1/Ads",
+            false,
+        );
+        check("http://127.0.0.1:8080/a", "http://127.0.0.1:8081/a", false);
+        // Only the host changes, even to one that resolves to the same address.
+        check(
+            api,
+            "https://exports.impact.com/Mediapartners/IR1/Ads",
+            false,
+        );
+        check("http://127.0.0.1:8080/a", "http://localhost:8080/a", false);
+        // Plain http within one origin keeps them only on loopback.
+        check("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b", true);
+        check("http://example.com/a", "http://example.com/b", false);
+    }
+
+    #[test]
+    fn a_request_without_credentials_carries_none_of_them() {
+        let wire = Wire {
+            http: reqwest::Client::new(),
+            authorization: HeaderValue::from_static("Basic c2lkOnRva2Vu"),
+            secrets: Secrets::new("sid", "token"),
+            ir_version: None,
+            error_body_cap: 1,
+            success_body_cap: 1,
+        };
+        let request = Request::get("/a")
+            .header("Cookie", "session=1")
+            .header("Proxy-Authorization", "Basic eA==")
+            .header("X-Extra", "kept");
+        let url = Url::parse("https://127.0.0.1:8443/a").expect("a url");
+        for authorized in [true, false] {
+            let built = wire
+                .build(&request, &url, Format::Json, authorized)
+                .build()
+                .expect("a request");
+            let headers = built.headers();
+            for name in ["authorization", "cookie", "proxy-authorization"] {
+                assert_eq!(headers.contains_key(name), authorized, "{name}");
+            }
+            assert!(headers.contains_key("x-extra"));
+        }
+    }
+}

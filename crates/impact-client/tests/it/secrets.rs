@@ -2,9 +2,10 @@
 //! no log line of the whole suite traced at `TRACE`, and in no `Debug` or `Display` of any
 //! error, response, client or builder, whatever the server did.
 //!
-//! The whole-suite check runs this test binary again in a child process, with every other
-//! test, and a global `TRACE` subscriber that the shared helpers install (see
-//! [`trace_to_file_if_asked`]) writing every line to a file that is read back here.
+//! The whole-suite check runs this test binary again in a child process, with every other test
+//! (the 1,000-call load rounds included), and a global `TRACE` subscriber that the shared
+//! helpers install (see [`trace_to_file_if_asked`]) writing every line to a file that is read
+//! back here.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -104,14 +105,12 @@ fn the_whole_suite_traced_at_trace_level_never_shows_the_token() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exe = std::env::current_exe().expect("the test binary");
-    // The load test measures its own process and the redaction test installs its own global
-    // subscriber: both run in the ordinary pass.
+    // The redaction test installs its own global subscriber: it runs in the ordinary pass. The
+    // load rounds run here too, traced: their own child process inherits the trace file.
     let output = std::process::Command::new(exe)
         .args([
             "--skip",
             "secrets::",
-            "--skip",
-            "load::",
             "--skip",
             "redaction::",
             "--test-threads=2",
@@ -128,9 +127,11 @@ fn the_whole_suite_traced_at_trace_level_never_shows_the_token() {
         "the traced suite failed:\n{stdout}\n{stderr}"
     );
 
-    // The trace is real: every attempt of every test is in it, down to TRACE level.
+    // The trace is real: every attempt of every test is in it, down to TRACE level, the load
+    // rounds' included (a thousand calls at each of their paths).
     let lines = trace.lines().count();
     assert!(lines > 1_000, "only {lines} trace lines");
+    assert!(trace.contains("/Load/6/999"), "the load rounds were traced");
     for needle in ["impact_call", "attempt", "TRACE", "DEBUG"] {
         assert!(trace.contains(needle), "the trace has no {needle:?}");
     }
