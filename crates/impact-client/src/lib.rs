@@ -66,5 +66,11 @@ pub use request::Request;
 pub use response::Response;
 pub use time::{Clock, ManualClock, Sleep, TokioClock};
 
+/// The repository README's code examples, compiled and run as doctests so that they cannot
+/// rot. This crate reaches every crate they use (`impact-mock` as a dev-dependency).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 /// Re-exported so that callers can name methods and headers without depending on `http`.
 pub use http::{HeaderMap, Method};

@@ -44,3 +44,8 @@ pub use store::TestClock;
 pub use store::{
     AccountQuota, LatencyObserver, Operation, QuotaStore, RedisLimits, StoreConfig, Withdrawal,
 };
+
+/// This crate's README, whose examples are compiled as doctests so that they cannot rot.
+#[cfg(all(doctest, feature = "store"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
