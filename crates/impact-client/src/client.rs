@@ -13,9 +13,9 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::call::{Call, Ending};
-use crate::config::{ApiKind, ClientBuilder, Format, USER_AGENT};
+use crate::config::{ApiKind, ClientBuilder, Credentials, Format, USER_AGENT};
 use crate::error::Error;
-use crate::limits::{LimitKey, Limits, RateGroup};
+use crate::limits::{Asking, LimitKey, Limits, RateGroup};
 use crate::request::Request;
 use crate::response::Response;
 use crate::time::{Clock, Random, unix_secs};
@@ -91,7 +91,7 @@ impl Client {
         builder: ClientBuilder,
         sid: String,
         base: BaseUrl,
-        authorization: HeaderValue,
+        credentials: Credentials,
         ir_version: Option<HeaderValue>,
         clock: Arc<dyn Clock>,
     ) -> Result<Client, Error> {
@@ -112,7 +112,8 @@ impl Client {
             inner: Arc::new(Inner {
                 wire: Wire {
                     http,
-                    authorization,
+                    authorization: credentials.authorization,
+                    secrets: credentials.secrets,
                     ir_version,
                     error_body_cap: builder.error_body_cap,
                     success_body_cap: builder.success_body_cap,
@@ -311,7 +312,7 @@ impl Client {
             }
             AttemptEnd::Fatal(error) => return Next::Finish(Ending::Failed(error)),
         };
-        let answer = Answer::judge(raw, unix_now);
+        let answer = Answer::judge(raw, unix_now, &self.inner.wire.secrets);
         let status = answer.raw.status;
         limits.observe(group, &answer.rate, status, now, unix_now);
         if answer.report.is_some() {
@@ -334,39 +335,53 @@ impl Client {
     /// Waits until the account's limits admit the call's next attempt, and returns the clock's
     /// reading after any wait; or how the call ends when the wait is too long, would cross the
     /// deadline, or the store of shared limits failed with the policy to fail.
+    ///
+    /// A store may answer [`Admission::Later`]: the call sleeps, then asks again with what is
+    /// left of its maximum wait, so that what the server said meanwhile applies to it. The
+    /// in-process limits never answer it, so without a store this asks once.
     async fn admit(
         &self,
         call: &Call,
         key: LimitKey<'_>,
-        before: Instant,
+        mut before: Instant,
     ) -> Result<Instant, Ending> {
-        let now = self.since_origin(before);
-        let admission = self
-            .inner
-            .limits
-            .admit(key, now, call.policy.max_wait)
-            .settle()
-            .await
-            .map_err(Ending::Failed)?;
-        match admission {
-            Admission::Wait(wait) => {
-                tracing::info!(
-                    attempt = call.retry.attempts() + 1,
-                    delay_ms = wait.as_millis() as u64,
-                    delay_source = "pacing",
-                    decision = "hold",
-                    "holding the call until the rate limit resets"
-                );
-                if let Some(left) = call.retry.time_left(self.now())
-                    && left <= wait
-                {
-                    return Err(Ending::DeadlinePassed);
-                }
-                self.inner.clock.sleep(wait).await;
-                Ok(self.inner.clock.now())
+        let max_wait = call.policy.max_wait;
+        let mut waited = Duration::ZERO;
+        let mut asking = Asking::First;
+        loop {
+            let allowed = max_wait.saturating_sub(waited);
+            let admission = self
+                .inner
+                .limits
+                .admit(key, self.since_origin(before), allowed, asking)
+                .settle()
+                .await
+                .map_err(Ending::Failed)?;
+            let (wait, again) = match admission {
+                Admission::Wait(wait) => (wait, false),
+                Admission::Later(wait) => (wait, true),
+                Admission::TooLong { retry_after } => return Err(Ending::Refused { retry_after }),
+                _ => return Ok(before),
+            };
+            // A store that answers beyond the allowance is held to it all the same.
+            if wait > allowed {
+                return Err(Ending::Refused { retry_after: wait });
             }
-            Admission::TooLong { retry_after } => Err(Ending::Refused { retry_after }),
-            _ => Ok(before),
+            trace_hold(call.retry.attempts() + 1, admission);
+            if let Some(left) = call.retry.time_left(self.now())
+                && left <= wait
+            {
+                return Err(Ending::DeadlinePassed);
+            }
+            // A store that keeps answering "ask again now" is asked at most once a millisecond.
+            let wait = if again { wait.max(MIN_ASK_AGAIN) } else { wait };
+            self.inner.clock.sleep(wait).await;
+            before = self.inner.clock.now();
+            if !again {
+                return Ok(before);
+            }
+            waited = waited.saturating_add(wait);
+            asking = Asking::Again;
         }
     }
 
@@ -384,6 +399,9 @@ impl Client {
         }
     }
 }
+
+/// The shortest sleep before asking a store of shared limits again.
+const MIN_ASK_AGAIN: Duration = Duration::from_millis(1);
 
 /// What the loop does after an attempt.
 #[expect(
@@ -411,6 +429,31 @@ fn trace_success(attempt: u32, status: u16) {
         status,
         decision = "success",
         "attempt succeeded"
+    );
+}
+
+/// Before an attempt, the account's limits hold it back: to send after the wait, or (a store of
+/// shared limits) to ask again after it.
+fn trace_hold(attempt: u32, admission: Admission) {
+    let (wait, ask_again, message) = match admission {
+        Admission::Later(wait) => (
+            wait,
+            true,
+            "holding the call; the shared limits will be asked again",
+        ),
+        other => (
+            other.delay().unwrap_or_default(),
+            false,
+            "holding the call until the rate limit resets",
+        ),
+    };
+    tracing::info!(
+        attempt,
+        delay_ms = wait.as_millis() as u64,
+        delay_source = "pacing",
+        decision = "hold",
+        ask_again,
+        "{message}"
     );
 }
 

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::client::Client;
 use crate::error::Error;
 use crate::limits::{SharedLimits, StorePolicy};
+use crate::secrets::Secrets;
 use crate::time::{Clock, TokioClock};
 use crate::url::BaseUrl;
 
@@ -339,6 +340,7 @@ impl ClientBuilder {
         }
         let base = BaseUrl::parse(&self.base_url.0)?;
         let authorization = basic_auth(&sid, &token.0)?;
+        let secrets = Secrets::new(&sid, &token.0);
         let ir_version = match &self.ir_version {
             Some(version) => Some(
                 HeaderValue::from_str(version.trim())
@@ -350,8 +352,19 @@ impl ClientBuilder {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(TokioClock::new()));
-        Client::from_parts(self, sid, base, authorization, ir_version, clock)
+        let credentials = Credentials {
+            authorization,
+            secrets,
+        };
+        Client::from_parts(self, sid, base, credentials, ir_version, clock)
     }
+}
+
+/// What a client keeps of its credentials: the header it sends, and every form an echo of them
+/// may take (to redact from error answers).
+pub(crate) struct Credentials {
+    pub(crate) authorization: HeaderValue,
+    pub(crate) secrets: Secrets,
 }
 
 /// The `Authorization: Basic ...` value, marked sensitive so that no log or debug output of

@@ -44,6 +44,7 @@ mod limits;
 mod paging;
 mod request;
 mod response;
+mod secrets;
 mod time;
 mod url;
 mod wire;
@@ -58,12 +59,18 @@ pub use impact_codec::{Page, PageMeta};
 pub use impact_errors::{RateLimitInfo, Report, StatusCode};
 pub use impact_retry::{Admission, BudgetConfig, Jitter, RetryPolicy};
 pub use limits::{
-    Charge, LimitKey, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError,
+    Asking, Charge, LimitKey, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError,
     StoreFuture, StorePolicy,
 };
 pub use request::Request;
 pub use response::Response;
 pub use time::{Clock, ManualClock, Sleep, TokioClock};
+
+/// The repository README's code examples, compiled and run as doctests so that they cannot
+/// rot. This crate reaches every crate they use (`impact-mock` as a dev-dependency).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 
 /// Re-exported so that callers can name methods and headers without depending on `http`.
 pub use http::{HeaderMap, Method};

@@ -1,6 +1,8 @@
 //! A successful response: status, headers, rate-limit information and the body, as bytes or
 //! decoded into the caller's types.
 
+use std::fmt;
+
 use bytes::Bytes;
 use http::HeaderMap;
 use impact_errors::{RateLimitInfo, StatusCode};
@@ -20,7 +22,12 @@ use crate::url::AnsweredUrl;
 /// let campaign: Campaign = response.deserialize()?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// The status, headers and body are the server's, as sent (an echo of the credentials in a
+/// success is not redacted: read them as data). `Debug` shows the status, the header names,
+/// the body's length, the rate-limit headers as read, the attempts and the URL: never a header
+/// value or the body, so that printing a response cannot show what the server put in them.
+#[derive(Clone)]
 pub struct Response {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
@@ -28,6 +35,25 @@ pub struct Response {
     pub(crate) rate_limit: RateLimitInfo,
     pub(crate) attempts: u32,
     pub(crate) url: AnsweredUrl,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Names<'a>(&'a HeaderMap);
+        impl fmt::Debug for Names<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.keys()).finish()
+            }
+        }
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("header_names", &Names(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("rate_limit", &self.rate_limit)
+            .field("attempts", &self.attempts)
+            .field("url", &self.url.as_str())
+            .finish()
+    }
 }
 
 impl Response {

@@ -14,6 +14,7 @@ use reqwest::Url;
 use crate::config::Format;
 use crate::error::{Error, ErrorKind};
 use crate::request::Request;
+use crate::secrets::Secrets;
 use crate::url as urls;
 
 /// The most redirects a GET or HEAD follows (SPEC 3).
@@ -35,6 +36,8 @@ pub(crate) struct Wire {
     pub(crate) http: reqwest::Client,
     /// `Authorization: Basic ...`, built once and marked sensitive.
     pub(crate) authorization: HeaderValue,
+    /// The credentials in every form a server could echo them in.
+    pub(crate) secrets: Secrets,
     pub(crate) ir_version: Option<HeaderValue>,
     pub(crate) error_body_cap: usize,
     pub(crate) success_body_cap: usize,
@@ -47,6 +50,8 @@ pub(crate) struct Raw {
     pub(crate) body: Bytes,
     /// The URL that answered when a redirect was followed; `None` when the call's own URL did.
     pub(crate) redirected_to: Option<Url>,
+    /// Whether the body was cut off at its cap.
+    pub(crate) cut_off: bool,
 }
 
 /// A response and what it means: its rate-limit headers, and its report when it is an error.
@@ -59,11 +64,25 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// Judges a response received at `unix_now` (Unix seconds, to read the headers' epochs).
-    pub(crate) fn judge(raw: Raw, unix_now: u64) -> Answer {
+    /// The report of an error has every form of the credentials replaced by `<redacted>`
+    /// (`secrets`); a success is left as the server sent it, at no cost.
+    pub(crate) fn judge(raw: Raw, unix_now: u64, secrets: &Secrets) -> Answer {
         let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
-        let report = impact_codec::error_report(&raw.body, raw.status);
+        let report = impact_codec::error_report(&raw.body, raw.status)
+            .map(|report| redacted_report(report, &raw, secrets));
         Answer { raw, rate, report }
     }
+}
+
+/// An error's report without the credentials: decoded again from the body with every echo
+/// replaced (so that the excerpt, cut from the body's text, cannot end inside one), then each
+/// decoded text redacted too (an echo escaped in the body reads plain once decoded).
+fn redacted_report(report: Report, raw: &Raw, secrets: &Secrets) -> Report {
+    let report = match secrets.mask(&raw.body, raw.cut_off) {
+        Some(body) => impact_codec::error_report(&body, raw.status).unwrap_or(report),
+        None => report,
+    };
+    secrets.redact_report(report)
 }
 
 /// Why an attempt produced no response to judge.
@@ -210,6 +229,7 @@ impl Wire {
             ));
         }
         let mut body = CappedBody::new(cap, declared);
+        let mut cut_off = false;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -225,10 +245,12 @@ impl Wire {
                         // Keep what fits, then stop reading: dropping the response closes
                         // the connection rather than draining a hostile body.
                         body.append(chunk.slice(..body.room()));
+                        cut_off = true;
                         break;
                     }
                     body.append(chunk);
                     if !success && body.room() == 0 {
+                        cut_off = true;
                         break;
                     }
                 }
@@ -252,6 +274,7 @@ impl Wire {
             headers,
             body: body.finish(),
             redirected_to,
+            cut_off,
         })
     }
 }
@@ -343,5 +366,80 @@ fn send_failure(error: reqwest::Error) -> Failure {
         kind,
         message: message.to_owned(),
         source: Some(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether credentials follow a redirect from `from` to `to`.
+    fn check(from: &str, to: &str, expect: bool) {
+        let parse = |url: &str| Url::parse(url).expect("a url");
+        assert_eq!(
+            keeps_credentials(&parse(from), &parse(to)),
+            expect,
+            "{from} -> {to}"
+        );
+    }
+
+    #[test]
+    fn credentials_follow_a_redirect_only_within_the_origin() {
+        let api = "https://api.impact.com/Mediapartners/IR1/Old";
+        check(api, "https://api.impact.com/Mediapartners/IR1/Ads", true);
+        check(
+            api,
+            "https://api.impact.com:443/Mediapartners/IR1/Ads",
+            true,
+        );
+        // Only the scheme changes: to plain http, and from it to https.
+        check(api, "http://api.impact.com/Mediapartners/IR1/Ads", false);
+        check("http://127.0.0.1:8080/a", "https://127.0.0.1:8080/a", false);
+        check("https://127.0.0.1:8080/a", "http://127.0.0.1:8080/a", false);
+        // Only the port changes.
+        check(
+            api,
+            "https://api.impact.com:8443/Mediapartners/IR1/Ads",
+            false,
+        );
+        check("http://127.0.0.1:8080/a", "http://127.0.0.1:8081/a", false);
+        // Only the host changes, even to one that resolves to the same address.
+        check(
+            api,
+            "https://exports.impact.com/Mediapartners/IR1/Ads",
+            false,
+        );
+        check("http://127.0.0.1:8080/a", "http://localhost:8080/a", false);
+        // Plain http within one origin keeps them only on loopback.
+        check("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b", true);
+        check("http://example.com/a", "http://example.com/b", false);
+    }
+
+    #[test]
+    fn a_request_without_credentials_carries_none_of_them() {
+        let wire = Wire {
+            http: reqwest::Client::new(),
+            authorization: HeaderValue::from_static("Basic c2lkOnRva2Vu"),
+            secrets: Secrets::new("sid", "token"),
+            ir_version: None,
+            error_body_cap: 1,
+            success_body_cap: 1,
+        };
+        let request = Request::get("/a")
+            .header("Cookie", "session=1")
+            .header("Proxy-Authorization", "Basic eA==")
+            .header("X-Extra", "kept");
+        let url = Url::parse("https://127.0.0.1:8443/a").expect("a url");
+        for authorized in [true, false] {
+            let built = wire
+                .build(&request, &url, Format::Json, authorized)
+                .build()
+                .expect("a request");
+            let headers = built.headers();
+            for name in ["authorization", "cookie", "proxy-authorization"] {
+                assert_eq!(headers.contains_key(name), authorized, "{name}");
+            }
+            assert!(headers.contains_key("x-extra"));
+        }
     }
 }

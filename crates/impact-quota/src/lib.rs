@@ -6,7 +6,8 @@
 //! account and rate-limit group, one pace in Redis that every process draws from:
 //!
 //! - a GCRA over the server's limit ([`Limit`], [`Pace`]), decided in one atomic Lua script
-//!   on Redis's own clock, one round trip per admission ([`Admit`]);
+//!   on Redis's own clock, one round trip per admission ([`Admit`]); the limit is learned from
+//!   the headers in the shared state ([`LearnedLimit`]) unless one is given;
 //! - corrections from the server's rate-limit headers that only ever move the pace forward,
 //!   when fewer calls are left than the pace expects (another tool spent them), or when a
 //!   window is exhausted or a 429 asks for a pause ([`Observation`]);
@@ -34,7 +35,7 @@ mod store;
 
 #[cfg(feature = "store")]
 pub use error::{Error, ErrorKind};
-pub use limit::{InvalidLimit, Limit, MAX_SPAN, Pace};
+pub use limit::{InvalidLimit, LearnedLimit, Limit, MAX_SPAN, Pace};
 pub use model::{Admit, Arrival, Observation, PaceState};
 pub use names::{AccountSid, GroupName, InvalidName, KeyPrefix};
 #[cfg(feature = "test-clock")]
@@ -43,3 +44,8 @@ pub use store::TestClock;
 pub use store::{
     AccountQuota, LatencyObserver, Operation, QuotaStore, RedisLimits, StoreConfig, Withdrawal,
 };
+
+/// This crate's README, whose examples are compiled as doctests so that they cannot rot.
+#[cfg(all(doctest, feature = "store"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -8,10 +8,17 @@ use impact_errors::{RateLimitInfo, RetryAfter, StatusCode};
 
 /// Rate-limit headers carry whole seconds, as a delay the server may have rounded down or as a
 /// Unix time compared with a clock read in whole seconds. Waiting one extra second makes sure
-/// the reset has really passed, so that the first call after it is not another 429.
+/// the reset has really passed, so that the first call after it is not another 429. An instant
+/// before the clock's current second has passed already, whatever the rounding: no wait.
 const RESET_MARGIN: Duration = Duration::from_secs(1);
 
-/// What the pacer says about sending a call now.
+/// What the pacer (or a store of shared limits) says about sending a call now.
+///
+/// [`Pacer::admit`] answers `Now`, `Wait` or `TooLong`. `Later` is for a pace kept elsewhere
+/// (a store shared by many processes) that reserves only the next slot or so: a call further
+/// back is told when to ask again rather than given a slot far ahead, so that what the server
+/// says in the meantime (another tool spent the quota, a 429 asked for a pause) still applies
+/// to it.
 ///
 /// ```
 /// use core::time::Duration;
@@ -20,6 +27,8 @@ const RESET_MARGIN: Duration = Duration::from_secs(1);
 /// let wait = Admission::Wait(Duration::from_secs(3));
 /// assert_eq!(wait.delay(), Some(Duration::from_secs(3)));
 /// assert_eq!(Admission::Now.to_string(), "send now");
+/// // Asking again is not sending: no delay after which the call may go.
+/// assert_eq!(Admission::Later(Duration::from_secs(3)).delay(), None);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +37,8 @@ pub enum Admission {
     Now,
     /// Wait this long, then send.
     Wait(Duration),
+    /// Wait this long, then ask again: nothing is promised yet.
+    Later(Duration),
     /// The wait is longer than the caller allows: fail fast with a rate-limit error that says
     /// to come back after this long.
     TooLong {
@@ -37,12 +48,13 @@ pub enum Admission {
 }
 
 impl Admission {
-    /// How long to wait before sending, or `None` when the call must not be sent at all.
+    /// How long to wait before sending, or `None` when the call must not be sent on this
+    /// answer (it must ask again, or not be sent at all).
     pub const fn delay(self) -> Option<Duration> {
         match self {
             Admission::Now => Some(Duration::ZERO),
             Admission::Wait(delay) => Some(delay),
-            Admission::TooLong { .. } => None,
+            Admission::Later(_) | Admission::TooLong { .. } => None,
         }
     }
 }
@@ -52,6 +64,7 @@ impl fmt::Display for Admission {
         match self {
             Admission::Now => f.write_str("send now"),
             Admission::Wait(delay) => write!(f, "wait {delay:?} for the rate limit to reset"),
+            Admission::Later(delay) => write!(f, "ask again in {delay:?}"),
             Admission::TooLong { retry_after } => {
                 write!(f, "rate limited: come back in {retry_after:?}")
             }
@@ -64,8 +77,9 @@ impl fmt::Display for Admission {
 /// Feed it every response's rate-limit headers with [`Pacer::observe`]; ask it before every
 /// attempt with [`Pacer::admit`]. While the last response said `Remaining: 0` for a limit, or
 /// answered 429, nothing is released before that limit's reset instant (plus one second,
-/// because the headers carry whole seconds) nor before a 429's `Retry-After` delay has passed
-/// (exactly: it is already relative to the response). Times are [`Duration`]s since an origin the caller
+/// because the headers carry whole seconds; an instant before the current second asks for no
+/// wait) nor before a 429's `Retry-After` delay has passed (exactly: it is already relative to
+/// the response). Times are [`Duration`]s since an origin the caller
 /// chooses (a monotonic clock); the headers' Unix times are converted with the Unix time the
 /// caller passes beside it.
 ///
@@ -138,8 +152,9 @@ impl Pacer {
                 until_unix = Some(until_unix.map_or(candidate, |known| known.max(candidate)));
             }
         }
-        if let Some(until_unix) = until_unix {
-            let wait = Duration::from_secs(until_unix.saturating_sub(unix_now));
+        // An instant in an earlier second than the clock's has passed, rounding and all.
+        if let Some(until_unix) = until_unix.filter(|until| *until >= unix_now) {
+            let wait = Duration::from_secs(until_unix - unix_now);
             self.block_until(now.saturating_add(wait).saturating_add(RESET_MARGIN));
         }
         if let Some(wait) = exact_wait {

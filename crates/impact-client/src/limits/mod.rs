@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use impact_errors::{RateLimitInfo, StatusCode};
-use impact_retry::{Admission, Pacer};
+use impact_retry::{Admission, BudgetConfig, Pacer};
 
 pub(crate) use group::GROUP_COUNT;
 pub use group::RateGroup;
@@ -35,15 +35,27 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// four points of every call, always with the account's SID and the request's
 /// [`RateGroup`] (never the token: see [`LimitKey`]):
 ///
-/// 1. [`SharedLimits::admit`] before each attempt: send now, wait, or refuse (the wait is
-///    longer than the caller allows). Waits are relative to the moment of the answer, so a
-///    store may reckon time on its own clock (a Redis server's, say) and the client on its own.
+/// 1. [`SharedLimits::admit`] before each attempt: send now ([`Admission::Now`]), wait and
+///    then send ([`Admission::Wait`]: the store has set a slot aside), wait and then ask again
+///    ([`Admission::Later`]: nothing is promised yet), or refuse ([`Admission::TooLong`]: the
+///    wait is longer than the caller allows). A call told `Later` sleeps, then asks again with
+///    [`Asking::Again`] and the rest of its allowance: a store that paces calls over a window
+///    keeps only the next slot or so promised and tells later calls when to come back, so that
+///    the server's corrections (below) reach the calls that wait, not only the calls that ask
+///    after them. Waits are relative to the moment of the answer, so a store may reckon time
+///    on its own clock (a Redis server's, say) and the client on its own.
 /// 2. [`SharedLimits::observe`] after each response, with its status and rate-limit headers:
 ///    the server's word on what is left, which may be less than the store thinks when another
 ///    tool spends the same quota.
 /// 3. [`SharedLimits::charge_retry`] when the policy would retry: withdraw the retry's cost
 ///    from the budget atomically, or refuse when it cannot pay (the call then gives up).
 /// 4. [`SharedLimits::refill`] after a call succeeded on its first attempt.
+///
+/// The budget's sizes are the client's ([`ClientBuilder::budget`](crate::ClientBuilder::budget))
+/// and come with every budget operation, so that a process configures them in one place. A
+/// store shared by many processes should keep the sizes its budget was made with and say so
+/// when a process asks with others (the Redis store does), rather than let processes spend one
+/// budget by different rules without anyone knowing.
 ///
 /// # Failure and time
 ///
@@ -74,7 +86,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// use std::time::{Duration, Instant};
 ///
 /// use impact_client::{
-///     Admission, Charge, Client, LimitKey, Observation, RateGroup, SharedLimits, StoreFuture,
+///     Admission, Asking, BudgetConfig, Charge, Client, LimitKey, Observation, RateGroup,
+///     SharedLimits, StoreFuture,
 /// };
 ///
 /// /// Holds, per account and group, the instant before which nothing may be sent, and one
@@ -85,7 +98,13 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// }
 ///
 /// impl SharedLimits for MemoryLimits {
-///     fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission> {
+///     fn admit<'a>(
+///         &'a self,
+///         key: LimitKey<'a>,
+///         max_wait: Duration,
+///         _asking: Asking,
+///     ) -> StoreFuture<'a, Admission> {
+///         // It never answers `Later`, so every call asks once.
 ///         let now = Instant::now();
 ///         let state = self.state.lock().unwrap();
 ///         let held = state.0.get(&(key.account().to_owned(), key.group()));
@@ -110,9 +129,14 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///         Box::pin(async { Ok(()) })
 ///     }
 ///
-///     fn charge_retry<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, Charge> {
+///     fn charge_retry<'a>(
+///         &'a self,
+///         key: LimitKey<'a>,
+///         tokens: u32,
+///         sizes: BudgetConfig,
+///     ) -> StoreFuture<'a, Charge> {
 ///         let mut state = self.state.lock().unwrap();
-///         let left = state.1.entry(key.account().to_owned()).or_insert(500);
+///         let left = state.1.entry(key.account().to_owned()).or_insert(sizes.capacity);
 ///         let charge = match left.checked_sub(tokens) {
 ///             Some(rest) => {
 ///                 *left = rest;
@@ -123,10 +147,10 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///         Box::pin(async move { Ok(charge) })
 ///     }
 ///
-///     fn refill<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, ()> {
+///     fn refill<'a>(&'a self, key: LimitKey<'a>, sizes: BudgetConfig) -> StoreFuture<'a, ()> {
 ///         let mut state = self.state.lock().unwrap();
-///         let left = state.1.entry(key.account().to_owned()).or_insert(500);
-///         *left = (*left + tokens).min(500);
+///         let left = state.1.entry(key.account().to_owned()).or_insert(sizes.capacity);
+///         *left = (*left + sizes.success_refill).min(sizes.capacity);
 ///         Box::pin(async { Ok(()) })
 ///     }
 /// }
@@ -141,10 +165,17 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// ```
 pub trait SharedLimits: Send + Sync + fmt::Debug + 'static {
     /// Whether a call in `key`'s group may be sent now, after a wait, or not within
-    /// `max_wait` (then [`Admission::TooLong`] says how long until it may). A store that paces
-    /// calls over a window (a GCRA, say) answers its spacing here; the client waits the longer
-    /// of this answer and its own in-process one.
-    fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission>;
+    /// `max_wait` (then [`Admission::TooLong`] says how long until it may); or when it should
+    /// ask again ([`Admission::Later`]). A store that paces calls over a window (a GCRA, say)
+    /// answers its spacing here; the client waits the longer of this answer and its own
+    /// in-process one. `asking` says whether the call asks for the first time or comes back
+    /// after `Later`, with `max_wait` what is left of its allowance.
+    fn admit<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        max_wait: Duration,
+        asking: Asking,
+    ) -> StoreFuture<'a, Admission>;
 
     /// Records a response in `key`'s group: its status and rate-limit headers. Responses that
     /// say nothing about the limits (no rate-limit header, not a 429) are not passed on.
@@ -152,12 +183,37 @@ pub trait SharedLimits: Send + Sync + fmt::Debug + 'static {
 
     /// Withdraws `tokens` for a retry from the account's budget if they are there, atomically,
     /// and says what is left; or refuses. The budget is the account's, shared by its groups:
-    /// `key.group()` is given for logs and metrics.
-    fn charge_retry<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, Charge>;
+    /// `key.group()` is given for logs and metrics. `sizes` are the client's budget sizes
+    /// (capacity and refill rate, for a budget the store has not seen yet).
+    fn charge_retry<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        tokens: u32,
+        sizes: BudgetConfig,
+    ) -> StoreFuture<'a, Charge>;
 
-    /// Gives `tokens` back to the account's budget after a call that succeeded on its first
-    /// attempt (SPEC 3); the budget also refills with time, which is the store's to count.
-    fn refill<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, ()>;
+    /// Gives `sizes.success_refill` tokens back to the account's budget after a call that
+    /// succeeded on its first attempt (SPEC 3); the budget also refills with time, which is
+    /// the store's to count.
+    fn refill<'a>(&'a self, key: LimitKey<'a>, sizes: BudgetConfig) -> StoreFuture<'a, ()>;
+}
+
+/// Whether a call asks a store of shared limits for admission for the first time, or comes
+/// back after [`Admission::Later`] told it when to (a store that queues calls lets a returning
+/// one take the slot it was told to come back for, ahead of calls asking for the first time).
+///
+/// ```
+/// use impact_client::Asking;
+///
+/// assert_ne!(Asking::First, Asking::Again);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Asking {
+    /// The call asks for the first time for this attempt.
+    First,
+    /// The call comes back after [`Admission::Later`].
+    Again,
 }
 
 /// Whose limits an operation is about: an account and one of its rate-limit groups.
@@ -216,6 +272,7 @@ impl fmt::Display for LimitKey<'_> {
 ///     ("X-RateLimit-Reset", b"30"),
 /// ]);
 /// let seen = Observation::new(StatusCode::OK, headers, 1_800_000_000);
+/// assert_eq!(seen.received_at(), 1_800_000_000);
 /// assert_eq!(seen.remaining(), Some(0));
 /// assert_eq!(seen.limit(), Some(1000));
 /// assert_eq!(seen.reset_in(), Some(Duration::from_secs(30)));
@@ -228,6 +285,7 @@ pub struct Observation {
     rate_limit: RateLimitInfo,
     hold: Option<Duration>,
     reset_in: Option<Duration>,
+    received_at: u64,
 }
 
 impl Observation {
@@ -247,7 +305,14 @@ impl Observation {
             rate_limit,
             hold: pacer.blocked_until(Duration::ZERO),
             reset_in,
+            received_at: unix_now,
         }
+    }
+
+    /// The Unix time (seconds, on the client's wall clock) at which the response arrived: what
+    /// resets given as Unix times and `Retry-After` dates were read against.
+    pub const fn received_at(&self) -> u64 {
+        self.received_at
     }
 
     /// The response's status.

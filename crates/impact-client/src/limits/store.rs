@@ -20,7 +20,7 @@ use impact_retry::{
 };
 
 use super::{
-    Charge, LimitKey, LocalLimits, Observation, OnStoreFailure, RateGroup, SharedLimits,
+    Asking, Charge, LimitKey, LocalLimits, Observation, OnStoreFailure, RateGroup, SharedLimits,
     StoreError, StoreFuture, StorePolicy,
 };
 use crate::error::{Error, ErrorKind};
@@ -96,12 +96,14 @@ impl Limits {
     }
 
     /// Whether a call in `key`'s group may be sent at `now`: the longer of the in-process
-    /// answer and the store's.
+    /// answer and the store's. Only a store answers [`Admission::Later`], and `asking` is only
+    /// ever [`Asking::Again`] after one did.
     pub(crate) fn admit<'a>(
         &'a self,
         key: LimitKey<'a>,
         now: Duration,
         max_wait: Duration,
+        asking: Asking,
     ) -> Verdict<'a, Admission> {
         let local = self.local.admit(key.group(), now, max_wait);
         let Some(shared) = &self.shared else {
@@ -112,7 +114,9 @@ impl Limits {
         }
         Verdict::Asking(Box::pin(async move {
             let asked = shared
-                .ask("admit", key, now, || shared.store.admit(key, max_wait))
+                .ask("admit", key, now, || {
+                    shared.store.admit(key, max_wait, asking)
+                })
                 .await;
             Ok(match shared.decisive(asked)? {
                 Some(remote) => longer(local, remote),
@@ -166,7 +170,7 @@ impl Limits {
             let tokens = proposed.cost(config);
             let asked = shared
                 .ask("charge_retry", key, failed.now, || {
-                    shared.store.charge_retry(key, tokens)
+                    shared.store.charge_retry(key, tokens, config)
                 })
                 .await;
             Ok(match shared.decisive(asked)? {
@@ -184,9 +188,8 @@ impl Limits {
     pub(crate) fn refill(&self, group: RateGroup, now: Duration) {
         self.local.refill(now);
         if let (Some(shared), Some(config)) = (&self.shared, self.local.budget_config()) {
-            let tokens = config.success_refill;
             shared.send("refill", group, now, move |store, key| {
-                store.refill(key, tokens)
+                store.refill(key, config)
             });
         }
     }
@@ -306,20 +309,28 @@ impl Shared {
     }
 }
 
-/// The admission that holds a call back longer: refusal over waiting, the longer wait.
+/// The admission that holds a call back longer: refusal over asking again over waiting, and
+/// the longer wait. A call told to ask again after one wait and to wait another asks again
+/// after the longer.
 fn longer(one: Admission, other: Admission) -> Admission {
-    match (one, other) {
-        (Admission::TooLong { retry_after: a }, Admission::TooLong { retry_after: b }) => {
-            Admission::TooLong {
-                retry_after: a.max(b),
-            }
-        }
-        (refused @ Admission::TooLong { .. }, _) | (_, refused @ Admission::TooLong { .. }) => {
-            refused
-        }
-        (Admission::Wait(a), Admission::Wait(b)) => Admission::Wait(a.max(b)),
-        (wait @ Admission::Wait(_), _) | (_, wait @ Admission::Wait(_)) => wait,
-        _ => Admission::Now,
+    let delay = |admission: Admission| match admission {
+        Admission::Wait(wait) | Admission::Later(wait) => wait,
+        Admission::TooLong { retry_after } => retry_after,
+        _ => Duration::ZERO,
+    };
+    let wait = delay(one).max(delay(other));
+    let refused = |admission| matches!(admission, Admission::TooLong { .. });
+    let later = |admission| matches!(admission, Admission::Later(_));
+    if refused(one) || refused(other) {
+        let refusals = [one, other].into_iter().filter(|a| refused(*a));
+        let retry_after = refusals.map(delay).max().unwrap_or(wait);
+        Admission::TooLong { retry_after }
+    } else if later(one) || later(other) {
+        Admission::Later(wait)
+    } else if wait.is_zero() {
+        Admission::Now
+    } else {
+        Admission::Wait(wait)
     }
 }
 
@@ -357,5 +368,11 @@ mod tests {
         check(Admission::Wait(secs(90)), refused(70), refused(70));
         check(refused(70), refused(80), refused(80));
         check(Admission::Now, refused(5), refused(5));
+        let later = |secs: u64| Admission::Later(Duration::from_secs(secs));
+        check(Admission::Now, later(2), later(2));
+        check(Admission::Wait(secs(5)), later(2), later(5));
+        check(Admission::Wait(secs(1)), later(2), later(2));
+        check(later(2), later(3), later(3));
+        check(later(90), refused(70), refused(70));
     }
 }

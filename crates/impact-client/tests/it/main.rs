@@ -11,6 +11,8 @@ mod body_cap;
 mod budget;
 mod clock;
 mod deadlines;
+mod echo;
+mod exchanges;
 mod faults;
 mod load;
 mod pacing;

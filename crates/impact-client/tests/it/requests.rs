@@ -288,6 +288,36 @@ async fn redirects_follow_for_get_only_and_drop_credentials_across_hosts() {
     server.shutdown().await;
 }
 
+/// A redirect to the same host and scheme on another port is another origin: the credentials,
+/// the caller's cookies included, do not follow it. (A change of scheme alone is tested on the
+/// decision itself, in `wire.rs`: the mock speaks no TLS, so what a client would send it over
+/// one cannot be read here.)
+#[tokio::test]
+async fn a_redirect_that_changes_only_the_port_drops_the_credentials() {
+    let server = quiet_mock().await;
+    let other_port = quiet_mock().await;
+    let ads = account_path("/Ads");
+    let target = format!("http://127.0.0.1:{}{ads}", other_port.addr().port());
+    assert_eq!(server.addr().ip(), other_port.addr().ip(), "the same host");
+    server.push_fault(
+        RequestMatch::exact(&account_path("/Old")),
+        1,
+        Fault::redirect(302, &target),
+    );
+    let request = Request::get("/Old").header("Cookie", "session=s3cr3t");
+    let _ = client(&server).send(request).await;
+    let origin = server.requests();
+    assert_eq!(origin.len(), 1);
+    assert!(origin[0].auth.is_valid(), "the origin got the credentials");
+    let elsewhere = other_port.requests();
+    assert_eq!(elsewhere.len(), 1, "the redirect was followed");
+    assert_eq!(elsewhere[0].target, ads);
+    assert_eq!(elsewhere[0].auth, AuthSeen::Missing);
+    assert_eq!(elsewhere[0].header("cookie"), None);
+    server.shutdown().await;
+    other_port.shutdown().await;
+}
+
 #[test]
 fn the_user_agent_names_the_crate_and_version() {
     assert_eq!(

@@ -5,13 +5,14 @@
 //! The store here keeps its state in memory and reckons time on the clients' manual clock,
 //! standing in for a server's clock that the clients do not share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use impact_client::{
-    Admission, Charge, Client, ClientBuilder, ErrorKind, LimitKey, ManualClock, Observation,
-    OnStoreFailure, RateGroup, SharedLimits, StoreError, StoreFuture, StorePolicy,
+    Admission, Asking, BudgetConfig, Charge, Client, ClientBuilder, ErrorKind, LimitKey,
+    ManualClock, Observation, OnStoreFailure, RateGroup, SharedLimits, StoreError, StoreFuture,
+    StorePolicy,
 };
 use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, MockServer, RequestMatch};
 use impact_retry::Pacer;
@@ -30,6 +31,7 @@ enum Behaviour {
 
 /// The shared state: per account and group the instant (on the store's clock) before which
 /// nothing may be sent, per account the tokens left, and every key and operation asked.
+/// Admissions are answered from `script` while it lasts, then from the held instants.
 #[derive(Debug)]
 struct State {
     behaviour: Behaviour,
@@ -37,6 +39,11 @@ struct State {
     tokens: HashMap<String, u32>,
     capacity: u32,
     asked: Vec<String>,
+    script: VecDeque<Admission>,
+    /// Each admission's `Asking` and allowance, in order.
+    admissions: Vec<(Asking, Duration)>,
+    /// The budget sizes each budget operation came with.
+    sizes: Vec<BudgetConfig>,
 }
 
 #[derive(Debug)]
@@ -55,6 +62,9 @@ impl MemoryStore {
                 tokens: HashMap::new(),
                 capacity,
                 asked: Vec::new(),
+                script: VecDeque::new(),
+                admissions: Vec::new(),
+                sizes: Vec::new(),
             }),
         })
     }
@@ -90,8 +100,17 @@ impl MemoryStore {
 }
 
 impl SharedLimits for MemoryStore {
-    fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission> {
+    fn admit<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        max_wait: Duration,
+        asking: Asking,
+    ) -> StoreFuture<'a, Admission> {
         self.op("admit", key, |state, now| {
+            state.admissions.push((asking, max_wait));
+            if let Some(scripted) = state.script.pop_front() {
+                return scripted;
+            }
             let mut pace = Pacer::new();
             let held = state
                 .held_until
@@ -115,8 +134,14 @@ impl SharedLimits for MemoryStore {
         })
     }
 
-    fn charge_retry<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, Charge> {
+    fn charge_retry<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        tokens: u32,
+        sizes: BudgetConfig,
+    ) -> StoreFuture<'a, Charge> {
         self.op("charge_retry", key, |state, _| {
+            state.sizes.push(sizes);
             let capacity = state.capacity;
             let left = state
                 .tokens
@@ -132,14 +157,15 @@ impl SharedLimits for MemoryStore {
         })
     }
 
-    fn refill<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, ()> {
+    fn refill<'a>(&'a self, key: LimitKey<'a>, sizes: BudgetConfig) -> StoreFuture<'a, ()> {
         self.op("refill", key, |state, _| {
+            state.sizes.push(sizes);
             let capacity = state.capacity;
             let left = state
                 .tokens
                 .entry(key.account().to_owned())
                 .or_insert(capacity);
-            *left = (*left + tokens).min(capacity);
+            *left = (*left + sizes.success_refill).min(capacity);
         })
     }
 }
@@ -293,6 +319,78 @@ async fn clients_of_one_store_share_one_pace_per_group() {
     server.shutdown().await;
 }
 
+/// How one call goes when the store answers its admissions with `script`: the waits slept,
+/// each admission's `Asking` and allowance (seconds), and how the call ends (attempts, or the
+/// error's kind).
+async fn check(
+    script: &[Admission],
+    sleeps: &[u64],
+    asks: &[(Asking, u64)],
+    expect: Result<u32, ErrorKind>,
+) {
+    let setup = setup(500, Behaviour::Answer).await;
+    setup.store.state().script = script.iter().copied().collect();
+    let client = setup.client().build().expect("a client");
+    let ended = match client.get("/Campaigns/1000").await {
+        Ok(response) => Ok(response.attempts()),
+        Err(error) => Err(error.kind()),
+    };
+    assert_eq!(ended, expect, "{script:?}");
+    let slept: Vec<u64> = setup.clock.sleeps().iter().map(Duration::as_secs).collect();
+    assert_eq!(slept, sleeps, "{script:?}");
+    let admissions = setup.store.state().admissions.clone();
+    let admissions: Vec<(Asking, u64)> = admissions
+        .into_iter()
+        .map(|(asking, allowed)| (asking, allowed.as_secs()))
+        .collect();
+    assert_eq!(admissions, asks, "{script:?}");
+    let sent = setup.server.requests().len();
+    assert_eq!(sent, usize::from(ended.is_ok()), "{script:?}");
+    setup.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_call_told_to_ask_again_sleeps_then_asks_with_what_is_left_of_its_wait() {
+    let secs = Duration::from_secs;
+    let later = |s| Admission::Later(secs(s));
+    let (first, again) = (Asking::First, Asking::Again);
+    // Told to come back, then let through.
+    check(
+        &[later(5), Admission::Now],
+        &[5],
+        &[(first, 60), (again, 55)],
+        Ok(1),
+    )
+    .await;
+    // Back twice, then a slot set aside two seconds ahead: slept, and not asked about again.
+    let asks = [(first, 60), (again, 55), (again, 50)];
+    let script = [later(5), later(5), Admission::Wait(secs(2))];
+    check(&script, &[5, 5, 2], &asks, Ok(1)).await;
+    check(&[Admission::Wait(secs(3))], &[3], &[(first, 60)], Ok(1)).await;
+    // While it waited, the pace moved beyond its allowance (another tool spent the window):
+    // it fails fast, having sent nothing.
+    let refused = Admission::TooLong {
+        retry_after: secs(600),
+    };
+    let asks = [(first, 60), (again, 55)];
+    check(
+        &[later(5), refused],
+        &[5],
+        &asks,
+        Err(ErrorKind::RateLimited),
+    )
+    .await;
+    // A store that answers past what is left of the allowance is held to it.
+    let asks = [(first, 60), (again, 10)];
+    check(
+        &[later(50), later(20)],
+        &[50],
+        &asks,
+        Err(ErrorKind::RateLimited),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn clients_of_one_store_share_one_retry_budget() {
     // Ten tokens: two retries at five each, for every client of the store together.
@@ -311,6 +409,9 @@ async fn clients_of_one_store_share_one_retry_budget() {
     let asked = setup.store.state().asked.clone();
     let charges = asked.iter().filter(|op| op.starts_with("charge_retry"));
     assert_eq!(charges.count(), 4, "{asked:?}");
+    // The budget's sizes are the client's, given with every charge.
+    let sizes = setup.store.state().sizes.clone();
+    assert_eq!(sizes, vec![BudgetConfig::new(); 4]);
     setup.server.shutdown().await;
 }
 

@@ -1,49 +1,105 @@
 -- The shared pace of one account and rate-limit group: impact-quota's src/model.rs
--- (PaceState::admit and PaceState::observe), step for step, on Redis's clock.
+-- (PaceState::admit and PaceState::observe, with the LearnedLimit they keep), step for step, on
+-- Redis's clock.
 --
--- KEYS[1]  the pace: "TAT BLOCKED QUEUE", the theoretical arrival time, the instant before which
---          nothing is sent and the next queued slot, in microseconds on the store's clock; a
---          missing key is "0 0 0". One string, so that reading is one GET and writing one SET
---          with its expiry (each redis.call costs a few microseconds; SPEC 11 holds an admission
---          to 1.5x a PING).
+-- KEYS[1]  the pace: "TAT BLOCKED QUEUE C1 W1 C2 W2 C3 W3", the theoretical arrival time, the
+--          instant before which nothing is sent and the next queued slot (microseconds on the
+--          store's clock), then per header family the calls per window and the longest time to
+--          a reset seen (seconds; 0 0 for none). A missing key is all zeroes; a key of the
+--          three instants alone (written before the limit was learned here) knows no limit.
+--          One string, so that reading is one GET and writing one SET with its expiry (each
+--          redis.call costs a few microseconds; SPEC 11 holds an admission to 1.5x a PING).
 -- ARGV[1]  "" to read the time with TIME; a number of microseconds only from the tests
 --          (impact-quota's test-clock feature), to hold the script to the model at chosen times
 -- ARGV[2]  "admit" or "observe"
--- ARGV[3]  interval, ARGV[4] tolerance, ARGV[5] horizon (microseconds)
+-- ARGV[3]  interval (0: the learned limit's), ARGV[4] tolerance, ARGV[5] horizon (0: one
+--          interval), microseconds
 -- admit:   ARGV[6] longest wait, ARGV[7] "1" for a call coming back after Later, else "0"
 --          returns {code, microseconds}: 0 now, 1 reserved, 2 later, 3 too long
--- observe: ARGV[6] hold; then pairs (time to the reset, time the calls left need)
---          returns 1 when the state moved forward, else 0
+-- observe: ARGV[6] hold; ARGV[7..12] the calls and time to reset of each family (0 0 for
+--          none); then pairs (time to the reset in microseconds, calls left)
+--          returns 1 when the state changed, else 0
 --
--- Every number stays below 2^53 (the callers bound each input to ten days), so Lua's doubles
--- hold them exactly; they are written back with %.0f, never in exponent form.
+-- Every number stays below 2^53 (the callers bound each input to ten days, and calls to
+-- 2^32), so Lua's doubles hold them exactly; they are written back with %.0f, never in
+-- exponent form.
 
 -- `now` comes from now.lua, prepended.
-local interval = tonumber(ARGV[3])
 local tolerance = tonumber(ARGV[4])
-local horizon = tonumber(ARGV[5])
-local tat, blocked, queue = 0, 0, 0
+local max_span = 864000000000
+local state = {0, 0, 0, 0, 0, 0, 0, 0, 0}
 local stored = redis.call('GET', KEYS[1])
 if stored then
-  local t, b, q = string.match(stored, '^(%d+) (%d+) (%d+)$')
-  tat, blocked, queue = tonumber(t) or 0, tonumber(b) or 0, tonumber(q) or 0
+  local i = 1
+  for number in string.gmatch(stored, '%d+') do
+    if i <= 9 then
+      state[i] = tonumber(number)
+    end
+    i = i + 1
+  end
+end
+local tat, blocked, queue = state[1], state[2], state[3]
+local before = {}
+for i = 1, 9 do
+  before[i] = state[i]
 end
 
--- Writes the state back; it expires a minute after its last instant has passed, when a
--- missing key means the same thing.
+-- ceil(a / b) for whole numbers, exact where a / b in doubles may round.
+local function div_ceil(a, b)
+  local q = math.floor(a / b)
+  if q * b > a then q = q - 1 end
+  if q * b < a then q = q + 1 end
+  return q
+end
+
+-- The spacing of calls: the given one, else the learned limit's whose calls are spread
+-- thinnest, else nil (nothing known).
+local function interval()
+  local given = tonumber(ARGV[3])
+  if given > 0 then
+    return given
+  end
+  local widest = nil
+  for f = 0, 2 do
+    local calls, window = state[4 + 2 * f], state[5 + 2 * f]
+    if calls > 0 and window > 0 then
+      local spacing = math.max(div_ceil(window * 1000000, calls), 1)
+      if widest == nil or spacing > widest then
+        widest = spacing
+      end
+    end
+  end
+  return widest
+end
+
+-- Writes the state back; it expires a minute after its last instant has passed or after the
+-- longest window learned, whichever is later.
 local function save()
+  state[1], state[2], state[3] = tat, blocked, queue
   local last = math.max(tat, blocked, queue)
-  local ttl_ms = math.ceil(math.max(last - now, 0) / 1000) + 60000
-  redis.call('SET', KEYS[1], string.format('%.0f %.0f %.0f', tat, blocked, queue),
-    'PX', string.format('%.0f', ttl_ms))
+  local keep = math.max(last - now, 0)
+  for f = 0, 2 do
+    keep = math.max(keep, state[5 + 2 * f] * 1000000)
+  end
+  local ttl_ms = math.ceil(keep / 1000) + 60000
+  local parts = {}
+  for i = 1, 9 do
+    parts[i] = string.format('%.0f', state[i])
+  end
+  redis.call('SET', KEYS[1], table.concat(parts, ' '), 'PX', string.format('%.0f', ttl_ms))
 end
 
 if ARGV[2] == 'admit' then
+  local spacing = interval() or 1
+  local horizon = tonumber(ARGV[5])
+  if horizon == 0 then
+    horizon = spacing
+  end
   local max_wait = tonumber(ARGV[6])
   local earliest = math.max(now, blocked, tat - tolerance)
   local takes_slot
   if ARGV[7] == '1' then
-    takes_slot = earliest - now <= horizon + interval
+    takes_slot = earliest - now <= horizon + spacing
   else
     takes_slot = queue <= earliest and earliest - now <= horizon
   end
@@ -52,7 +108,7 @@ if ARGV[2] == 'admit' then
     if wait > max_wait then
       return {3, wait}
     end
-    tat = math.max(tat, earliest) + interval
+    tat = math.max(tat, earliest) + spacing
     save()
     if wait == 0 then
       return {0, 0}
@@ -64,32 +120,44 @@ if ARGV[2] == 'admit' then
   if wait > max_wait then
     return {3, wait}
   end
-  queue = slot + interval
+  queue = slot + spacing
   save()
   return {2, math.max(wait - horizon, 0)}
 elseif ARGV[2] == 'observe' then
-  local moved = 0
+  -- Learn first: per family, the calls named and the longest window.
+  for f = 0, 2 do
+    local calls, window = tonumber(ARGV[7 + 2 * f]), tonumber(ARGV[8 + 2 * f])
+    if calls > 0 and window > 0 then
+      state[4 + 2 * f] = calls
+      state[5 + 2 * f] = math.max(state[5 + 2 * f], window)
+    end
+  end
   local hold = tonumber(ARGV[6])
   if hold > 0 and now + hold > blocked then
     blocked = now + hold
-    moved = 1
   end
-  local i = 7
-  while ARGV[i + 1] do
-    local reset_in = tonumber(ARGV[i])
-    local needed = tonumber(ARGV[i + 1])
-    if reset_in > needed then
-      local target = now + (reset_in - needed) + tolerance
-      if target > tat then
-        tat = target
-        moved = 1
+  local spacing = interval()
+  if spacing then
+    local i = 13
+    while ARGV[i + 1] do
+      local reset_in = tonumber(ARGV[i])
+      local needed = math.min(tonumber(ARGV[i + 1]) * spacing, max_span)
+      if reset_in > needed then
+        local target = now + (reset_in - needed) + tolerance
+        if target > tat then
+          tat = target
+        end
       end
+      i = i + 2
     end
-    i = i + 2
   end
-  if moved == 1 then
-    save()
+  state[1], state[2], state[3] = tat, blocked, queue
+  for i = 1, 9 do
+    if state[i] ~= before[i] then
+      save()
+      return 1
+    end
   end
-  return moved
+  return 0
 end
 return redis.error_reply('impact-quota: unknown pace operation')

@@ -1,13 +1,11 @@
 //! The client's shared-limits seam (`impact_client::SharedLimits`) on the Redis store: a thin
 //! mapping of its four operations onto the scripts.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use impact_client::{
-    Admission, Charge, LimitKey, Observation as SeenResponse, RateGroup, SharedLimits, StoreError,
-    StoreFuture,
+    Admission, Asking, Charge, LimitKey, Observation as SeenResponse, RateGroup, SharedLimits,
+    StoreError, StoreFuture,
 };
 use impact_retry::BudgetConfig;
 
@@ -20,15 +18,22 @@ use crate::names::{AccountSid, GroupName};
 /// An account's limits shared through Redis, for
 /// [`ClientBuilder::shared_limits`](impact_client::ClientBuilder::shared_limits).
 ///
-/// Each rate-limit group is paced at its limit ([`RateGroup::documented_limit`] unless set with
-/// [`RedisLimits::with_limit`]; the calls per window follow the server's `X-RateLimit-Limit`
-/// once a response has named one), and the account's retry budget has `budget`'s sizes, which
-/// should be the client's own ([`BudgetConfig::new`] by default).
+/// It needs no configuration. Each rate-limit group is paced at the limit the server's headers
+/// show, learned by the shared state itself so that every process paces on the same
+/// knowledge (see [`LearnedLimit`](crate::LearnedLimit) for what that assumes); until a first
+/// response has named a limit and a reset, calls are not spaced. [`RedisLimits::with_limit`]
+/// fixes a group's limit instead, for a server whose headers do not say it.
 ///
-/// The seam sends a call once its admission's wait has passed, without asking again, so a
-/// call's slot is reserved however far ahead it is (up to the call's maximum wait): the
-/// reservation horizon of [`Pace`] is the maximum wait here. Corrections from the headers
-/// apply to the calls admitted after them.
+/// A call whose slot lies more than one interval ahead is told when to ask again
+/// ([`Admission::Later`]) rather than given a slot that far ahead, so that what the server
+/// says in the meantime (another tool spent the quota, a window ran out, a 429) applies to the
+/// calls that wait, not only to those that ask afterwards.
+///
+/// The retry budget's sizes are the client's ([`ClientBuilder::budget`]), given with each
+/// operation; the shared budget keeps the sizes it was made with, and a process configured
+/// otherwise is told once (see [`AccountQuota::withdraw`]).
+///
+/// [`ClientBuilder::budget`]: impact_client::ClientBuilder::budget
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -49,49 +54,29 @@ use crate::names::{AccountSid, GroupName};
 #[derive(Debug, Clone)]
 pub struct RedisLimits {
     store: QuotaStore,
-    budget: BudgetConfig,
-    limits: [Limit; RateGroup::ALL.len()],
-    /// The last `X-RateLimit-Limit` seen per group (0 when none yet).
-    server_calls: Arc<[AtomicU32; RateGroup::ALL.len()]>,
+    /// Per group, in [`RateGroup::ALL`]'s order: the pace (learned unless fixed).
+    paces: [Pace; RateGroup::ALL.len()],
 }
 
 impl RedisLimits {
-    /// The store's limits with the documented limit of each group and the default budget.
+    /// The store's limits, each group paced at the limit its headers show.
     pub fn new(store: QuotaStore) -> RedisLimits {
-        let limits = RateGroup::ALL.map(|group| {
-            let (calls, window) = group.documented_limit();
-            Limit::per(calls, window).unwrap_or(Limit::PARTNER_DEFAULT)
-        });
         RedisLimits {
             store,
-            budget: BudgetConfig::new(),
-            limits,
-            server_calls: Arc::new(std::array::from_fn(|_| AtomicU32::new(0))),
+            paces: [Pace::learned(); RateGroup::ALL.len()],
         }
     }
 
-    /// Paces `group` at `limit` (the window matters most: headers name the calls, not the
-    /// window's length).
+    /// Paces `group` at `limit` rather than at the limit learned from the headers: for a
+    /// server that does not name its limit and reset, or to stay below them.
     pub fn with_limit(mut self, group: RateGroup, limit: Limit) -> RedisLimits {
-        self.limits[position(group)] = limit;
+        self.paces[position(group)] = Pace::new(limit);
         self
     }
 
-    /// The sizes of the shared retry budget: the client's own.
-    pub fn with_budget(mut self, budget: BudgetConfig) -> RedisLimits {
-        self.budget = budget;
-        self
-    }
-
-    /// The pace of `group` now: its limit, with the server's count of calls once known.
+    /// The pace of `group`.
     pub fn pace(&self, group: RateGroup) -> Pace {
-        let index = position(group);
-        let limit = self.limits[index];
-        let limit = match self.server_calls[index].load(Ordering::Relaxed) {
-            0 => limit,
-            calls => limit.with_calls(calls).unwrap_or(limit),
-        };
-        Pace::new(limit)
+        self.paces[position(group)]
     }
 
     fn account(&self, key: LimitKey<'_>) -> Result<(AccountQuota, GroupName), StoreError> {
@@ -104,71 +89,53 @@ impl RedisLimits {
         &self,
         key: LimitKey<'_>,
         max_wait: Duration,
+        asking: Asking,
     ) -> Result<Admission, StoreError> {
         let (account, group) = self.account(key)?;
-        let pace = self.pace(key.group()).with_horizon(max_wait);
-        let mut arrival = Arrival::First;
-        loop {
-            let admit = account
-                .admit(&group, &pace, max_wait, arrival)
-                .await
-                .map_err(from_error)?;
-            return Ok(match admit {
-                Admit::Now => Admission::Now,
-                Admit::Reserved(wait) => Admission::Wait(wait),
-                Admit::TooLong(retry_after) => Admission::TooLong { retry_after },
-                // Only when another process queued calls with a shorter horizon: the call's
-                // turn is already within this one, so it takes its slot at once.
-                Admit::Later(_) if arrival == Arrival::First => {
-                    arrival = Arrival::Returning;
-                    continue;
-                }
-                Admit::Later(wait) => Admission::TooLong { retry_after: wait },
-            });
-        }
+        let arrival = match asking {
+            Asking::Again => Arrival::Returning,
+            _ => Arrival::First,
+        };
+        let admit = account
+            .admit(&group, &self.pace(key.group()), max_wait, arrival)
+            .await
+            .map_err(from_error)?;
+        Ok(match admit {
+            Admit::Now => Admission::Now,
+            Admit::Reserved(wait) => Admission::Wait(wait),
+            Admit::Later(wait) => Admission::Later(wait),
+            Admit::TooLong(retry_after) => Admission::TooLong { retry_after },
+        })
     }
 
     async fn observe_now(&self, key: LimitKey<'_>, seen: &SeenResponse) -> Result<(), StoreError> {
-        if let Some(calls) = seen.limit().and_then(|calls| u32::try_from(calls).ok()) {
-            self.server_calls[position(key.group())].store(calls, Ordering::Relaxed);
-        }
         let (account, group) = self.account(key)?;
-        let pace = self.pace(key.group());
-        // The seam's observation keeps the headers but not the Unix time they were read at:
-        // the time now stands in for it (it only matters for resets given as Unix times, by
-        // the moments the response took to get here).
-        let unix_now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
-        let observation =
-            Observation::from_response(seen.rate_limit(), seen.status(), unix_now, &pace);
+        let observation = Observation::new(seen.rate_limit(), seen.status(), seen.received_at());
         account
-            .observe(&group, &pace, &observation)
+            .observe(&group, &self.pace(key.group()), &observation)
             .await
             .map_err(from_error)?;
         Ok(())
     }
 
-    async fn charge_now(&self, key: LimitKey<'_>, tokens: u32) -> Result<Charge, StoreError> {
+    async fn charge_now(
+        &self,
+        key: LimitKey<'_>,
+        tokens: u32,
+        sizes: BudgetConfig,
+    ) -> Result<Charge, StoreError> {
         let (account, _) = self.account(key)?;
-        let withdrawal = account
-            .withdraw(&self.budget, tokens)
-            .await
-            .map_err(from_error)?;
+        let withdrawal = account.withdraw(&sizes, tokens).await.map_err(from_error)?;
         Ok(match withdrawal {
             Withdrawal::Granted { left } => Charge::Paid { tokens_left: left },
             Withdrawal::Refused { .. } => Charge::Refused,
         })
     }
 
-    async fn refill_now(&self, key: LimitKey<'_>, tokens: u32) -> Result<(), StoreError> {
+    async fn refill_now(&self, key: LimitKey<'_>, sizes: BudgetConfig) -> Result<(), StoreError> {
         let (account, _) = self.account(key)?;
-        let budget = BudgetConfig {
-            success_refill: tokens,
-            ..self.budget
-        };
         account
-            .refill_first_try_success(&budget)
+            .refill_first_try_success(&sizes)
             .await
             .map_err(from_error)?;
         Ok(())
@@ -176,20 +143,30 @@ impl RedisLimits {
 }
 
 impl SharedLimits for RedisLimits {
-    fn admit<'a>(&'a self, key: LimitKey<'a>, max_wait: Duration) -> StoreFuture<'a, Admission> {
-        Box::pin(self.admit_now(key, max_wait))
+    fn admit<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        max_wait: Duration,
+        asking: Asking,
+    ) -> StoreFuture<'a, Admission> {
+        Box::pin(self.admit_now(key, max_wait, asking))
     }
 
     fn observe<'a>(&'a self, key: LimitKey<'a>, seen: &'a SeenResponse) -> StoreFuture<'a, ()> {
         Box::pin(self.observe_now(key, seen))
     }
 
-    fn charge_retry<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, Charge> {
-        Box::pin(self.charge_now(key, tokens))
+    fn charge_retry<'a>(
+        &'a self,
+        key: LimitKey<'a>,
+        tokens: u32,
+        sizes: BudgetConfig,
+    ) -> StoreFuture<'a, Charge> {
+        Box::pin(self.charge_now(key, tokens, sizes))
     }
 
-    fn refill<'a>(&'a self, key: LimitKey<'a>, tokens: u32) -> StoreFuture<'a, ()> {
-        Box::pin(self.refill_now(key, tokens))
+    fn refill<'a>(&'a self, key: LimitKey<'a>, sizes: BudgetConfig) -> StoreFuture<'a, ()> {
+        Box::pin(self.refill_now(key, sizes))
     }
 }
 

@@ -6,6 +6,7 @@ mod health;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use impact_retry::BudgetConfig;
@@ -174,6 +175,8 @@ struct Inner {
     health: Health,
     pace: Script,
     budget: Script,
+    /// Budget operations that found the shared budget made with other sizes.
+    size_conflicts: AtomicU64,
 }
 
 impl fmt::Debug for QuotaStore {
@@ -221,6 +224,7 @@ impl QuotaStore {
                 config,
                 pace: Script::new(PACE_SCRIPT),
                 budget: Script::new(BUDGET_SCRIPT),
+                size_conflicts: AtomicU64::new(0),
             }),
         };
         // A failure has been recorded (and said once); the store is usable as it is.
@@ -247,6 +251,27 @@ impl QuotaStore {
             })
             .await?;
         Ok(started.elapsed())
+    }
+
+    /// How many budget operations found the shared budget made with other sizes than the
+    /// ones they asked with (another process configured differently): the budget's own sizes
+    /// applied, and the first time was logged at `warn`.
+    pub fn budget_size_conflicts(&self) -> u64 {
+        self.inner.size_conflicts.load(Ordering::Relaxed)
+    }
+
+    /// Notes that the shared budget has other sizes than `asked`, and says so once.
+    fn sizes_differ(&self, asked: &BudgetConfig, capacity: u32, rate: u32) {
+        if self.inner.size_conflicts.fetch_add(1, Ordering::Relaxed) == 0 {
+            tracing::warn!(
+                shared_capacity = capacity,
+                shared_refill_per_sec = rate,
+                asked_capacity = asked.capacity,
+                asked_refill_per_sec = asked.refill_per_sec,
+                "the shared retry budget was made with other sizes than this process's; \
+                 its own apply until it has been full for a minute"
+            );
+        }
     }
 
     /// Whether the last operation reached Redis.
@@ -359,9 +384,9 @@ impl AccountQuota {
             .ok_or_else(|| Error::new(ErrorKind::Reply, "the pace script answered out of range"))
     }
 
-    /// Moves the pace of `group` forward as a response's headers say (one round trip; nothing
-    /// is sent when the observation cannot move anything). Returns whether the shared state
-    /// moved.
+    /// Moves the pace of `group` forward as a response's headers say, and learns the limit
+    /// they show (one round trip; nothing is sent when the observation cannot change
+    /// anything). Returns whether the shared state changed.
     pub async fn observe(
         &self,
         group: &GroupName,
@@ -373,8 +398,12 @@ impl AccountQuota {
         }
         let mut invocation = self.pace_invocation(group, pace, "observe");
         invocation.arg(seen.hold_us());
-        for (reset_in, needed) in seen.windows_us() {
-            invocation.arg(reset_in).arg(needed);
+        for family in seen.learned().slots() {
+            let (calls, window) = family.unwrap_or((0, 0));
+            invocation.arg(calls).arg(window);
+        }
+        for (reset_in, remaining) in seen.windows() {
+            invocation.arg(reset_in).arg(remaining);
         }
         let moved: i64 = self
             .store
@@ -396,13 +425,18 @@ impl AccountQuota {
         invocation
             .arg(self.store.time_arg())
             .arg(operation)
-            .arg(pace.interval_us())
+            .arg(pace.interval_arg())
             .arg(pace.tolerance_us())
-            .arg(pace.horizon_us());
+            .arg(pace.horizon_arg());
         invocation
     }
 
     /// Pays `cost` tokens for a retry from the shared budget, if they are there.
+    ///
+    /// `budget`'s capacity and refill rate make the budget when the store has none; a budget
+    /// already made keeps the sizes it was made with until it expires (a minute after it is
+    /// full again), so that every process spends it by one rule. A process that asks with other
+    /// sizes is told once at `warn` and counted in [`QuotaStore::budget_size_conflicts`].
     pub async fn withdraw(&self, budget: &BudgetConfig, cost: u32) -> Result<Withdrawal, Error> {
         let (granted, left) = self
             .budget_call(Operation::Withdraw, "withdraw", budget, cost)
@@ -446,14 +480,20 @@ impl AccountQuota {
             .arg(budget.capacity)
             .arg(budget.refill_per_sec)
             .arg(amount);
-        let (granted, left): (i64, i64) = self
+        let (granted, left, capacity, rate): (i64, i64, i64, i64) = self
             .store
             .call(operation, |mut connection| async move {
                 invocation.invoke_async(&mut connection).await
             })
             .await?;
-        let left = u32::try_from(left)
-            .map_err(|_| Error::new(ErrorKind::Reply, "the budget script answered out of range"))?;
+        let out_of_range =
+            || Error::new(ErrorKind::Reply, "the budget script answered out of range");
+        let left = u32::try_from(left).map_err(|_| out_of_range())?;
+        let capacity = u32::try_from(capacity).map_err(|_| out_of_range())?;
+        let rate = u32::try_from(rate).map_err(|_| out_of_range())?;
+        if (capacity, rate) != (budget.capacity, budget.refill_per_sec) {
+            self.store.sizes_differ(budget, capacity, rate);
+        }
         Ok((granted == 1, left))
     }
 }

@@ -156,8 +156,7 @@ async fn one_call(account: &AccountQuota, tally: &Tally, restarted: &AtomicU64) 
     let started = Instant::now();
     // Headers that agree with the pace (the calls left fill the time to the reset): the
     // script runs and moves nothing.
-    let seen = Observation::hold_for(Duration::ZERO)
-        .with_window(Duration::from_secs(1), Duration::from_secs(1));
+    let seen = Observation::hold_for(Duration::ZERO).with_window(Duration::from_secs(1), 1000);
     let observed = account.observe(&group, &pace, &seen).await;
     let started_refill = Instant::now();
     tally.timed(started, ());

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use impact_errors::LimitFamily;
 use impact_quota::{
-    AccountQuota, AccountSid, Admit, Arrival, GroupName, Limit, Observation, Pace, PaceState,
-    QuotaStore, StoreConfig, Withdrawal,
+    AccountQuota, AccountSid, Admit, Arrival, GroupName, LearnedLimit, Limit, Observation, Pace,
+    PaceState, QuotaStore, StoreConfig, Withdrawal,
 };
 use impact_retry::{BudgetConfig, RetryBudget};
 use proptest::prelude::*;
@@ -31,7 +32,10 @@ enum Op {
     Observe {
         group: usize,
         hold_ms: u64,
+        /// `(time to reset in ms, calls left)`.
         windows: Vec<(u64, u64)>,
+        /// `(family, calls, time to reset in seconds)`.
+        limits: Vec<(usize, u32, u64)>,
     },
     Withdraw {
         after_timeout: bool,
@@ -46,8 +50,13 @@ fn op() -> impl Strategy<Value = Op> {
             let arrival = if back { Arrival::Returning } else { Arrival::First };
             Op::Admit { group, max_wait_ms, arrival }
         }),
-        2 => (0..2_usize, prop_oneof![Just(0), 0..90_000_u64], prop::collection::vec((0..4_000_000_u64, 0..4_000_000_u64), 0..3))
-            .prop_map(|(group, hold_ms, windows)| Op::Observe { group, hold_ms, windows }),
+        2 => (
+            0..2_usize,
+            prop_oneof![Just(0), 0..90_000_u64],
+            prop::collection::vec((0..4_000_000_u64, prop_oneof![0..50_u64, 0..5_000_u64]), 0..3),
+            prop::collection::vec((0..3_usize, prop_oneof![1..10_u32, 1..5_000_u32], prop_oneof![0..120_u64, 0..90_000_u64]), 0..3),
+        )
+            .prop_map(|(group, hold_ms, windows, limits)| Op::Observe { group, hold_ms, windows, limits }),
         2 => any::<bool>().prop_map(|after_timeout| Op::Withdraw { after_timeout }),
         1 => Just(Op::Refill),
         1 => Just(Op::BudgetLeft),
@@ -60,15 +69,27 @@ fn gap() -> impl Strategy<Value = u64> {
     prop_oneof![Just(0), 0..1_500_u64, 0..2_000_000_u64, 0..90_000_000_u64]
 }
 
+/// A pace with a given limit or a learned one, a tolerance, and the default horizon (one
+/// interval) or a given one.
 fn pace() -> impl Strategy<Value = Pace> {
-    (1..2_000_u32, 1..3_600_000_u64, 0..5_000_u64, 1..10_000_u64).prop_map(
-        |(calls, window_ms, tolerance_ms, horizon_ms)| {
-            let limit = Limit::per(calls, Duration::from_millis(window_ms)).expect("valid");
-            Pace::new(limit)
-                .with_tolerance(Duration::from_millis(tolerance_ms))
-                .with_horizon(Duration::from_millis(horizon_ms))
-        },
+    (
+        prop::option::of((1..2_000_u32, 1..3_600_000_u64)),
+        0..5_000_u64,
+        prop::option::of(1..10_000_u64),
     )
+        .prop_map(|(limit, tolerance_ms, horizon_ms)| {
+            let pace = match limit {
+                Some((calls, window_ms)) => {
+                    Pace::new(Limit::per(calls, Duration::from_millis(window_ms)).expect("valid"))
+                }
+                None => Pace::learned(),
+            };
+            let pace = pace.with_tolerance(Duration::from_millis(tolerance_ms));
+            match horizon_ms {
+                Some(horizon_ms) => pace.with_horizon(Duration::from_millis(horizon_ms)),
+                None => pace,
+            }
+        })
 }
 
 fn budget() -> impl Strategy<Value = BudgetConfig> {
@@ -128,10 +149,11 @@ impl Model {
                 group,
                 hold_ms,
                 windows,
+                limits,
             } => Answer::Moved(self.paces[*group].observe(
                 now_us,
                 pace,
-                &observation(*hold_ms, windows),
+                &observation(*hold_ms, windows, limits),
             )),
             Op::Withdraw { after_timeout } => {
                 let cost = if *after_timeout {
@@ -164,16 +186,27 @@ impl Model {
     }
 }
 
-fn observation(hold_ms: u64, windows: &[(u64, u64)]) -> Observation {
-    windows.iter().fold(
-        Observation::hold_for(Duration::from_millis(hold_ms)),
-        |seen, (reset_ms, needed_ms)| {
-            seen.with_window(
-                Duration::from_millis(*reset_ms),
-                Duration::from_millis(*needed_ms),
-            )
-        },
-    )
+const FAMILIES: [LimitFamily; 3] = [
+    LimitFamily::XRateLimit,
+    LimitFamily::XRateLimitHour,
+    LimitFamily::RateLimit,
+];
+
+fn observation(hold_ms: u64, windows: &[(u64, u64)], limits: &[(usize, u32, u64)]) -> Observation {
+    let learned = limits
+        .iter()
+        .fold(LearnedLimit::default(), |learned, (family, calls, secs)| {
+            learned.with_family(FAMILIES[*family], *calls, *secs)
+        });
+    windows
+        .iter()
+        .fold(
+            Observation::hold_for(Duration::from_millis(hold_ms)),
+            |seen, (reset_ms, remaining)| {
+                seen.with_window(Duration::from_millis(*reset_ms), *remaining)
+            },
+        )
+        .with_learned(learned)
 }
 
 async fn store_answer(
@@ -201,8 +234,13 @@ async fn store_answer(
             group,
             hold_ms,
             windows,
+            limits,
         } => account
-            .observe(&groups[*group], pace, &observation(*hold_ms, windows))
+            .observe(
+                &groups[*group],
+                pace,
+                &observation(*hold_ms, windows, limits),
+            )
             .await
             .map(Answer::Moved),
         Op::Withdraw { after_timeout } => {
@@ -225,7 +263,8 @@ async fn store_answer(
     result.expect("the store answers")
 }
 
-/// The stored pace ("TAT BLOCKED QUEUE") as the model's state; a missing key is all zeroes.
+/// The stored pace ("TAT BLOCKED QUEUE" and per family "CALLS WINDOW") as the model's state; a
+/// missing key is all zeroes.
 async fn stored_pace(connection: &redis::aio::MultiplexedConnection, key: &str) -> PaceState {
     let mut connection = connection.clone();
     let stored: Option<String> = redis::cmd("GET")
@@ -240,11 +279,20 @@ async fn stored_pace(connection: &redis::aio::MultiplexedConnection, key: &str) 
         .split(' ')
         .map(|number| number.parse().expect("a whole number"))
         .collect();
-    assert_eq!(numbers.len(), 3, "{stored:?}");
+    assert_eq!(numbers.len(), 9, "{stored:?}");
+    let learned =
+        FAMILIES
+            .iter()
+            .enumerate()
+            .fold(LearnedLimit::default(), |learned, (index, family)| {
+                let calls = u32::try_from(numbers[3 + 2 * index]).expect("calls fit");
+                learned.with_family(*family, calls, numbers[4 + 2 * index])
+            });
     PaceState {
         tat: numbers[0],
         blocked: numbers[1],
         queue: numbers[2],
+        learned,
     }
 }
 

@@ -73,6 +73,42 @@ fn holds_calls_only_while_a_limit_is_exhausted() {
 }
 
 #[test]
+fn the_one_second_margin_applies_to_instants_not_yet_passed() {
+    let exhausted_at = |reset: &'static str| -> [(&'static str, &'static str); 2] {
+        [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", reset)]
+    };
+    // A reset in the clock's current second (or a delay of zero) may still lie up to a second
+    // ahead: the margin.
+    check(
+        &[(&exhausted_at("1700000000"), StatusCode::OK)],
+        Admission::Wait(Duration::from_secs(1)),
+    );
+    check(
+        &[(&exhausted_at("0"), StatusCode::OK)],
+        Admission::Wait(Duration::from_secs(1)),
+    );
+    // One in an earlier second has passed: no wait at all.
+    check(
+        &[(&exhausted_at("1699999999"), StatusCode::OK)],
+        Admission::Now,
+    );
+    check(
+        &[(
+            &[("Retry-After", "Tue, 14 Nov 2023 22:13:19 GMT")],
+            StatusCode::TOO_MANY_REQUESTS,
+        )],
+        Admission::Now,
+    );
+    check(
+        &[(
+            &[("Retry-After", "Tue, 14 Nov 2023 22:13:20 GMT")],
+            StatusCode::TOO_MANY_REQUESTS,
+        )],
+        Admission::Wait(Duration::from_secs(1)),
+    );
+}
+
+#[test]
 fn a_429_holds_calls_until_its_hint_and_later_answers_never_shorten_the_hold() {
     // A Retry-After delay is relative to the response: honoured exactly, with no margin.
     check(

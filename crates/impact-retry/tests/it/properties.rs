@@ -1,4 +1,5 @@
-//! Properties of every decision, over random policies, outcomes, headers and random streams.
+//! Properties of every decision, over random policies, outcomes, headers and random streams,
+//! with and without a retry budget and a pacer in play.
 
 use core::time::Duration;
 
@@ -75,11 +76,11 @@ fn headers() -> impl Strategy<Value = RateLimitInfo> {
         })
 }
 
-/// The longest wait any header asks for, in the decision's terms.
-fn hint(outcome: Outcome, info: &RateLimitInfo) -> Duration {
-    let retry_after = info.retry_after.map_or(0, |hint| hint.delay_from(UNIX));
+/// The longest wait any header asks for, in the decision's terms, read at `unix`.
+fn hint(outcome: Outcome, info: &RateLimitInfo, unix: u64) -> Duration {
+    let retry_after = info.retry_after.map_or(0, |hint| hint.delay_from(unix));
     let reset = if matches!(outcome, Outcome::Status(status) if status.as_u16() == 429) {
-        info.reset_at(UNIX).map_or(0, |at| at.saturating_sub(UNIX))
+        info.reset_at(unix).map_or(0, |at| at.saturating_sub(unix))
     } else {
         0
     };
@@ -145,7 +146,7 @@ proptest! {
         for (index, (now, decision)) in decisions.iter().enumerate() {
             let outcome = outcomes[index];
             if let Decision::Retry(retry) = decision {
-                let hint = hint(outcome, &info);
+                let hint = hint(outcome, &info, UNIX);
                 prop_assert!(retry.delay >= hint, "sooner than the hint: {retry:?} < {hint:?}");
                 prop_assert!(retry.delay <= policy.max_backoff.max(hint), "above the cap: {retry:?}");
                 prop_assert!(hint <= policy.max_wait);
@@ -222,8 +223,11 @@ proptest! {
         prop_assert_eq!(budget.available(later), config.capacity);
     }
 
+    /// A limit exhausted until a reset `reset_delay` seconds after the response (as a delay, or
+    /// as the Unix time that many seconds after the clock's whole second): nothing is released
+    /// before the reset plus exactly the one-second margin, and everything is after it.
     #[test]
-    fn the_pacer_never_releases_a_call_before_the_reset(
+    fn the_pacer_releases_calls_exactly_one_second_after_the_reset(
         reset_delay in 0_u64..7_200,
         reset_as_epoch in any::<bool>(),
         observed_at_ms in 0_u64..1_000_000,
@@ -231,7 +235,6 @@ proptest! {
         max_wait in 0_u64..4_000,
     ) {
         let observed_at = Duration::from_millis(observed_at_ms);
-        // The true reset may lie up to a second after the whole seconds the header carries.
         let unix_now = UNIX + observed_at.as_secs();
         let reset = if reset_as_epoch {
             Reset::At(unix_now + reset_delay)
@@ -245,23 +248,166 @@ proptest! {
         };
         let mut pacer = Pacer::new();
         pacer.observe(&info, StatusCode::OK, observed_at, unix_now);
-        let true_reset = observed_at + Duration::from_secs(reset_delay);
+        let release = observed_at + Duration::from_secs(reset_delay) + Duration::from_secs(1);
         let asked = observed_at + Duration::from_millis(asked_after_ms);
-        match pacer.admit(asked, Duration::from_secs(max_wait)) {
-            Admission::Now => prop_assert!(asked >= true_reset + Duration::from_secs(1) || asked >= true_reset),
+        let max_wait = Duration::from_secs(max_wait);
+        match pacer.admit(asked, max_wait) {
+            Admission::Now => prop_assert!(asked >= release, "released at {asked:?} before {release:?}"),
             Admission::Wait(wait) => {
-                prop_assert!(asked + wait >= true_reset);
-                prop_assert!(wait <= Duration::from_secs(max_wait));
+                prop_assert_eq!(asked + wait, release);
+                prop_assert!(wait <= max_wait);
             }
             Admission::TooLong { retry_after } => {
-                prop_assert!(asked + retry_after >= true_reset);
-                prop_assert!(retry_after > Duration::from_secs(max_wait));
+                prop_assert_eq!(asked + retry_after, release);
+                prop_assert!(retry_after > max_wait);
             }
-            _ => prop_assert!(false, "a new kind of admission"),
+            other => prop_assert!(false, "the pacer answered {:?}", other),
         }
-        if asked < true_reset {
-            prop_assert_ne!(pacer.admit(asked, Duration::MAX), Admission::Now);
+    }
+
+    /// A reset in an earlier second than the clock's has passed, whatever the rounding: it
+    /// holds nothing back.
+    #[test]
+    fn a_reset_already_passed_holds_nothing(
+        seconds_ago in 1_u64..100_000,
+        observed_at_ms in 0_u64..1_000_000,
+        status in prop::sample::select(vec![200_u16, 429, 503]),
+    ) {
+        let observed_at = Duration::from_millis(observed_at_ms);
+        let unix_now = UNIX + observed_at.as_secs();
+        let info = RateLimitInfo {
+            x_remaining: Some(0),
+            x_reset: Some(Reset::At(unix_now - seconds_ago)),
+            retry_after: Some(RetryAfter::At(unix_now - seconds_ago)),
+            ..RateLimitInfo::default()
+        };
+        let mut pacer = Pacer::new();
+        let status = StatusCode::from_u16(status).unwrap();
+        pacer.observe(&info, status, observed_at, unix_now);
+        prop_assert_eq!(pacer.admit(observed_at, Duration::ZERO), Admission::Now);
+    }
+}
+
+fn budget_config() -> impl Strategy<Value = BudgetConfig> {
+    (0_u32..60, 1_u32..8, 1_u32..15, 0_u32..3, 0_u32..3).prop_map(
+        |(capacity, retry_cost, timeout_retry_cost, success_refill, refill_per_sec)| BudgetConfig {
+            capacity,
+            retry_cost,
+            timeout_retry_cost,
+            success_refill,
+            refill_per_sec,
+        },
+    )
+}
+
+/// What one decision saw and did, for the properties with a budget and a pacer.
+#[derive(Debug)]
+struct Step {
+    now: Duration,
+    decision: Decision,
+    /// The pacer's wait at the decision, after it observed the failed attempt's headers.
+    pacing: Duration,
+    /// Whole tokens before the decision (counting the time refill up to it).
+    tokens_before: u32,
+    /// The tokens the retry would cost.
+    cost: u32,
+}
+
+/// Runs one call to its end as a client does: each failed attempt's headers go to the pacer
+/// first, then the policy decides with the budget and the pacer.
+fn run_call_paced(
+    policy: &RetryPolicy,
+    outcomes: &[Outcome],
+    info: &RateLimitInfo,
+    randoms: &[u64],
+    budget: &mut RetryBudget,
+) -> Vec<Step> {
+    let mut pacer = Pacer::new();
+    let mut now = Duration::from_secs(5);
+    let mut state = RetryState::start(policy, now);
+    let mut steps = Vec::new();
+    for (outcome, random) in outcomes.iter().zip(randoms.iter().cycle()) {
+        if state.begin_attempt(policy, now).is_err() {
+            break;
         }
+        let status = match outcome {
+            Outcome::Status(status) | Outcome::ErrorInBody(status) => Some(*status),
+            _ => None,
+        };
+        if let Some(status) = status {
+            pacer.observe(info, status, now, UNIX + now.as_secs());
+        }
+        let failed = FailedAttempt::new(*outcome, Idempotency::Idempotent)
+            .with_rate_limit(info)
+            .at(now, UNIX + now.as_secs())
+            .with_random(*random);
+        let config = budget.config();
+        let cost = match outcome {
+            Outcome::Transport(TransportFailure::Timeout) => config.timeout_retry_cost,
+            _ => config.retry_cost,
+        };
+        let tokens_before = budget.available(now);
+        let pacing = pacer.wait(now);
+        let decision = policy.decide(&mut state, &failed, Some(budget), Some(&pacer));
+        steps.push(Step {
+            now,
+            decision,
+            pacing,
+            tokens_before,
+            cost,
+        });
+        match decision {
+            Decision::Retry(retry) => now += retry.delay,
+            _ => break,
+        }
+    }
+    steps
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// With a budget and a pacer in play: a retry never comes sooner than the pacer allows or
+    /// the server asked, never exceeds the cap but for them, is paid from the budget exactly
+    /// (the tokens it says are left are the budget's), and a retry the budget cannot pay is a
+    /// give-up that takes nothing.
+    #[test]
+    fn with_a_budget_and_a_pacer_retries_are_paced_and_paid_for(
+        policy in policy(),
+        outcomes in prop::collection::vec(outcome(), 1..12),
+        info in headers(),
+        randoms in prop::collection::vec(any::<u64>(), 1..12),
+        config in budget_config(),
+    ) {
+        let mut budget = RetryBudget::new(config, Duration::ZERO);
+        let steps = run_call_paced(&policy, &outcomes, &info, &randoms, &mut budget);
+        let mut retries = 0;
+        for (index, step) in steps.iter().enumerate() {
+            let outcome = outcomes[index];
+            let hint = hint(outcome, &info, UNIX + step.now.as_secs());
+            match step.decision {
+                Decision::Retry(retry) => {
+                    retries += 1;
+                    prop_assert!(retry.delay >= step.pacing, "sooner than the pacer: {step:?}");
+                    prop_assert!(retry.delay >= hint, "sooner than the hint: {step:?}");
+                    let ceiling = policy.max_backoff.max(hint).max(step.pacing);
+                    prop_assert!(retry.delay <= ceiling, "above the cap: {step:?}");
+                    prop_assert!(step.tokens_before >= step.cost, "unpaid: {step:?}");
+                    prop_assert_eq!(retry.budget_left, Some(step.tokens_before - step.cost));
+                }
+                Decision::GiveUp(give_up) if give_up.reason == GiveUpReason::BudgetEmpty => {
+                    prop_assert!(step.tokens_before < step.cost, "refused while paid for: {step:?}");
+                    prop_assert_eq!(budget.available(step.now), step.tokens_before);
+                }
+                Decision::GiveUp(give_up) if give_up.reason == GiveUpReason::WaitTooLong => {
+                    let longest = hint.max(step.pacing);
+                    prop_assert!(longest > policy.max_wait, "{step:?}");
+                    prop_assert_eq!(give_up.retry_after, Some(longest));
+                }
+                _ => {}
+            }
+        }
+        prop_assert!(retries < policy.max_attempts as usize);
     }
 }
 
