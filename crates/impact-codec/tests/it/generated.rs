@@ -552,6 +552,15 @@ fn xml_deep() -> BoxedStrategy<Elem> {
         .boxed()
 }
 
+/// `levels` nested unknown elements.
+fn chain(levels: usize) -> Elem {
+    let mut elem = Elem::new("Detail", vec![Node::Text("x".into())]);
+    for _ in 1..levels {
+        elem = Elem::new("Detail", vec![Node::Elem(elem)]);
+    }
+    elem
+}
+
 /// Unknown elements: resources' own fields, with attributes, or nested.
 fn xml_unknown() -> BoxedStrategy<Elem> {
     prop_oneof![
@@ -631,6 +640,7 @@ fn page_xml() -> BoxedStrategy<Elem> {
 fn xml_doc() -> BoxedStrategy<Elem> {
     prop_oneof![
         8 => xml_response(),
+        1 => (1021usize..1027).prop_map(|levels| Elem::new("ImpactRadiusResponse", vec![Node::Elem(chain(levels))])),
         1 => page_xml(),
         1 => (select(vec!["Job", "Campaign", "html", "HTML", "Html"]), xml_response())
             .prop_map(|(name, elem)| Elem { name: name.into(), ..elem }),
@@ -674,6 +684,7 @@ struct Dress {
     lead: String,
     trail: String,
     layout: u64,
+    junk: Option<&'static str>,
     cut: Option<u16>,
 }
 
@@ -683,13 +694,26 @@ fn dress() -> BoxedStrategy<Dress> {
         space(),
         space(),
         prop_oneof![Just(0u64), any::<u64>()],
+        prop::option::weighted(
+            0.06,
+            select(vec![
+                "x",
+                "}",
+                "{}",
+                "<a/>",
+                "\u{0}",
+                "<!-- after -->",
+                "<?pi after?>",
+            ]),
+        ),
         prop::option::weighted(0.06, 0u16..1000),
     )
-        .prop_map(|(bom, lead, trail, layout, cut)| Dress {
+        .prop_map(|(bom, lead, trail, layout, junk, cut)| Dress {
             bom,
             lead,
             trail,
             layout,
+            junk,
             cut,
         })
         .boxed()
@@ -703,6 +727,7 @@ impl Dress {
             lead: self.lead,
             trail: self.trail,
             layout: self.layout,
+            junk: self.junk,
             cut: self.cut,
         }
     }
@@ -925,18 +950,18 @@ impl Mutation {
         match self {
             Mutation::RecaseStatus(seed) => {
                 for child in &mut root.children {
-                    if let Node::Elem(e) = child {
-                        if same_name(&e.name, "Status") {
-                            let text: String = e
-                                .children
-                                .iter()
-                                .filter_map(|n| match n {
-                                    Node::Text(t) | Node::CData(t) => Some(t.as_str()),
-                                    _ => None,
-                                })
-                                .collect();
-                            e.children = vec![Node::Text(model::recase(&text, *seed))];
-                        }
+                    if let Node::Elem(e) = child
+                        && same_name(&e.name, "Status")
+                    {
+                        let text: String = e
+                            .children
+                            .iter()
+                            .filter_map(|n| match n {
+                                Node::Text(t) | Node::CData(t) => Some(t.as_str()),
+                                _ => None,
+                            })
+                            .collect();
+                        e.children = vec![Node::Text(model::recase(&text, *seed))];
                     }
                 }
             }

@@ -79,6 +79,9 @@ pub(crate) struct Body {
     /// Drives the random choices of the writers (whitespace between tokens, escapes, character
     /// references); zero writes the canonical compact form.
     pub(crate) layout: u64,
+    /// Bytes written right after a JSON or XML document: data after the end (`x`, `{}`, a
+    /// second root) or, after XML, a comment or processing instruction, which may follow it.
+    pub(crate) junk: Option<&'static str>,
     /// Where the body is cut, as a fraction of its length in 1/1000ths; `None` keeps it whole.
     pub(crate) cut: Option<u16>,
 }
@@ -88,8 +91,10 @@ pub(crate) struct Written {
     pub(crate) bytes: Vec<u8>,
     /// The length of the byte-order mark and the leading whitespace.
     doc_start: usize,
-    /// Where the document ends (trailing whitespace follows).
+    /// Where the document ends (junk and trailing whitespace follow).
     doc_end: usize,
+    /// Where the junk after the document ends.
+    junk_end: usize,
     /// The length before the cut.
     whole: usize,
 }
@@ -144,6 +149,10 @@ impl Body {
             Doc::Empty => {}
         }
         let doc_end = bytes.len();
+        if let (Some(junk), Doc::Json(_) | Doc::Xml { .. }) = (self.junk, &self.doc) {
+            bytes.extend_from_slice(junk.as_bytes());
+        }
+        let junk_end = bytes.len();
         bytes.extend_from_slice(self.trail.as_bytes());
         let whole = bytes.len();
         if let Some(cut) = self.cut.filter(|_| self.can_be_cut()) {
@@ -153,6 +162,7 @@ impl Body {
             bytes,
             doc_start,
             doc_end,
+            junk_end,
             whole,
         }
     }
@@ -185,7 +195,7 @@ impl Layout {
 
     /// True about once in `n` draws, never for the seed zero.
     fn one_in(&mut self, n: u64) -> bool {
-        self.0 != 0 && self.next() % n == 0
+        self.0 != 0 && self.next().is_multiple_of(n)
     }
 
     fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
@@ -361,6 +371,8 @@ fn is(name: &str, expected: &str) -> bool {
 }
 
 /// What SPEC 2.2 says a body reports about an error.
+// The names mirror `impact_errors::BodyVerdict`, which the model is compared with.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     NoError,
@@ -470,13 +482,26 @@ pub(crate) fn expect(body: &Body, written: &Written) -> Expected {
             Expected::of("text", Some("unstructured"))
         };
     }
-    match &body.doc {
+    let expected = match &body.doc {
         Doc::Empty => Expected::of("empty", Some("empty")),
         Doc::Text(_) | Doc::Html(_) | Doc::Binary(_) | Doc::EntityXml { .. } => {
             Expected::of("text", Some("unstructured"))
         }
         Doc::Json(value) => expect_json(value),
         Doc::Xml { root, .. } => expect_xml(root),
+    };
+    // Anything but whitespace after a JSON document, and anything but whitespace, comments
+    // and processing instructions after the root element, makes the body text; so does part
+    // of a comment.
+    let junk = &written.bytes[written.doc_end.min(cut)..written.junk_end.min(cut)];
+    let may_follow_xml = |junk: &[u8]| {
+        (junk.starts_with(b"<!--") && junk.ends_with(b"-->"))
+            || (junk.starts_with(b"<?") && junk.ends_with(b"?>"))
+    };
+    if junk.is_empty() || (expected.format == "xml" && may_follow_xml(junk)) {
+        expected
+    } else {
+        Expected::of("text", Some("unstructured"))
     }
 }
 
@@ -564,7 +589,7 @@ fn item_slot(key: &str) -> Option<(usize, Case)> {
 /// in the other case; a missing message is empty.
 fn item_parts(entries: &[(String, Json)], case: Case) -> Item {
     let mut parts: [Option<String>; 3] = [None, None, None];
-    for slot in 0..3 {
+    for (slot, part) in parts.iter_mut().enumerate() {
         let of_case = |wanted: Case| {
             entries
                 .iter()
@@ -577,7 +602,7 @@ fn item_parts(entries: &[(String, Json)], case: Case) -> Item {
         } else {
             Case::Upper
         };
-        parts[slot] = of_case(case).or_else(|| of_case(other)).flatten();
+        *part = of_case(case).or_else(|| of_case(other)).flatten();
     }
     let [field, message, level] = parts;
     (field, message.unwrap_or_default(), level)
@@ -882,7 +907,7 @@ pub(crate) fn recase(text: &str, seed: u64) -> String {
     let mut layout = Layout::new(seed);
     text.chars()
         .map(|c| {
-            if layout.next() % 2 == 0 {
+            if layout.next().is_multiple_of(2) {
                 c.to_ascii_uppercase()
             } else {
                 c.to_ascii_lowercase()
