@@ -4,7 +4,7 @@
 //! typed path must fail with a position inside the body, never panic.
 #![no_main]
 
-use impact_codec::{decode_body, from_json, sniff};
+use impact_codec::{EXCERPT_MAX_BYTES, decode_body, from_json, sniff};
 use impact_errors::{BodyFormat, StatusCode};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = (error.classify(), error.to_string());
         }
     }
-    // Decoding a JSON-declared body never fails; what it found is bounded like any excerpt.
-    let _ = decoded;
+    // Decoding a JSON-declared body never fails; what it keeps of one without structure is
+    // bounded like any excerpt.
+    if let Some(excerpt) = &decoded.excerpt {
+        assert!(excerpt.len() <= EXCERPT_MAX_BYTES);
+    }
 });

@@ -1,12 +1,16 @@
-//! `cargo xtask fuzz [--smoke | --secs N] [--target NAME]...`: runs the cargo-fuzz targets of
-//! `fuzz/`, each on a corpus seeded from `fixtures/` at run time.
+//! `cargo xtask fuzz [--smoke | --secs N | --cmin] [--target NAME]...`: runs the cargo-fuzz
+//! targets of `fuzz/`, each on a corpus seeded from `fixtures/` at run time, or minimises the
+//! corpora they grew (`--cmin`).
 //!
 //! The seeds are rebuilt on every run from the committed fixtures, so that a regression input
 //! added to the fixture table is replayed by every later run; the corpora that libFuzzer grows
 //! stay out of git. One `cargo fuzz build` compiles every target, then each runs in turn. Any
 //! crash, timeout, leak or memory blow-up fails the command and names the input that caused it.
+//! libFuzzer's output streams through to stderr; the command ends with a table of executions,
+//! coverage (`cov:` edges, `ft:` features) and corpus sizes per target.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -41,7 +45,7 @@ const INPUT_TIMEOUT_SECS: u64 = 10;
 /// as the `rate_limit_headers` target reads it from its first four bytes (divided by three).
 const RECEIVED_AT_UNIX: u64 = 1_764_072_000;
 
-const USAGE: &str = "usage: cargo xtask fuzz [--smoke | --secs N] [--target NAME]...";
+const USAGE: &str = "usage: cargo xtask fuzz [--smoke | --secs N | --cmin] [--target NAME]...";
 
 /// How a target's inputs are laid out, and so how fixtures become its seeds.
 #[derive(Clone, Copy)]
@@ -56,66 +60,36 @@ enum Seeds {
     HeaderValues,
 }
 
-/// What one target's run found.
+/// What one target's run (or minimisation) found.
 struct Outcome {
     target: &'static str,
-    runs: Option<u64>,
-    corpus: usize,
+    summary: Summary,
+    corpus_before: usize,
+    corpus_after: usize,
     passed: bool,
+}
+
+/// What `cargo xtask fuzz` was asked to do.
+enum Task {
+    /// Run each target for this many seconds.
+    Run { secs: u64 },
+    /// Minimise each target's corpus.
+    Minimise,
 }
 
 /// Entry point of `cargo xtask fuzz`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut secs = None;
-    let mut only: Vec<String> = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--smoke" => secs = Some(SMOKE_SECS),
-            "--secs" => {
-                let value = args
-                    .next()
-                    .ok_or_else(|| format!("--secs needs a value\n{USAGE}"))?;
-                let parsed = value
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| format!("--secs wants a positive number, not {value:?}"))?;
-                secs = Some(parsed);
-            }
-            "--target" => {
-                let value = args
-                    .next()
-                    .ok_or_else(|| format!("--target needs a name\n{USAGE}"))?;
-                if !TARGETS.iter().any(|(name, _)| name == value) {
-                    let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
-                    return Err(format!(
-                        "unknown fuzz target {value:?}; known: {}",
-                        names.join(", ")
-                    ));
-                }
-                only.push(value.clone());
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?} for `cargo xtask fuzz`\n{USAGE}"
-                ));
-            }
-        }
-    }
-    let secs = secs.ok_or_else(|| {
-        format!("say how long: --smoke ({SMOKE_SECS} s each) or --secs N\n{USAGE}")
-    })?;
+    let Some((task, only)) = parse_args(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
     let root = project_root();
     let fuzz_dir = root.join("fuzz");
     ensure_cargo_fuzz()?;
 
-    // One build for every target; `run` below reuses it because the flags are the same.
-    // `-a` keeps debug assertions and overflow checks, so arithmetic on hostile numbers counts.
+    // One build for every target; `run` and `cmin` below reuse it because the flags are the
+    // same. `-a` keeps debug assertions and overflow checks, so arithmetic on hostile numbers
+    // counts.
     let status = Command::new("cargo")
         .args(["+nightly", "fuzz", "build", "-a"])
         .current_dir(&fuzz_dir)
@@ -132,29 +106,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             continue;
         }
         let corpus = fuzz_dir.join("corpus").join(target);
-        let seeded = write_seeds(&fixtures, &corpus, seeds)?;
-        eprintln!("==> fuzz {target}: {secs} s from {seeded} seeds");
-        outcomes.push(run_target(&fuzz_dir, target, &corpus, secs)?);
+        match task {
+            Task::Run { secs } => {
+                let seeded = write_seeds(&fixtures, &corpus, seeds)?;
+                eprintln!("==> fuzz {target}: {secs} s from {seeded} seeds");
+                outcomes.push(run_target(&fuzz_dir, target, &corpus, secs)?);
+            }
+            Task::Minimise => {
+                eprintln!("==> minimise the corpus of {target}");
+                outcomes.push(minimise(&fuzz_dir, target, &corpus)?);
+            }
+        }
     }
-
-    println!(
-        "{:<20} {:>14} {:>8}  result",
-        "target", "executions", "corpus"
-    );
-    for outcome in &outcomes {
-        let runs = outcome
-            .runs
-            .map_or_else(|| "?".to_string(), |n| n.to_string());
-        let result = if outcome.passed {
-            "no findings"
-        } else {
-            "FINDING"
-        };
-        println!(
-            "{:<20} {runs:>14} {:>8}  {result}",
-            outcome.target, outcome.corpus
-        );
-    }
+    print_table(&outcomes);
     let failed: Vec<&str> = outcomes
         .iter()
         .filter(|o| !o.passed)
@@ -167,6 +131,78 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "fuzzing found crashes in {}: the inputs are under fuzz/artifacts/; fix them and add each as a regression fixture",
             failed.join(", ")
         ))
+    }
+}
+
+/// The task and the targets named (none: every target), or `None` when help was asked for.
+fn parse_args(args: &[String]) -> Result<Option<(Task, Vec<String>)>, String> {
+    let mut task = None;
+    let mut only: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => task = Some(Task::Run { secs: SMOKE_SECS }),
+            "--cmin" => task = Some(Task::Minimise),
+            "--secs" => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("--secs needs a value\n{USAGE}"))?;
+                let secs = value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--secs wants a positive number, not {value:?}"))?;
+                task = Some(Task::Run { secs });
+            }
+            "--target" => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("--target needs a name\n{USAGE}"))?;
+                if !TARGETS.iter().any(|(name, _)| name == value) {
+                    let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
+                    return Err(format!(
+                        "unknown fuzz target {value:?}; known: {}",
+                        names.join(", ")
+                    ));
+                }
+                only.push(value.clone());
+            }
+            "-h" | "--help" => return Ok(None),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?} for `cargo xtask fuzz`\n{USAGE}"
+                ));
+            }
+        }
+    }
+    let task = task.ok_or_else(|| {
+        format!("say what: --smoke ({SMOKE_SECS} s each), --secs N or --cmin\n{USAGE}")
+    })?;
+    Ok(Some((task, only)))
+}
+
+/// One line per target: executions, coverage (libFuzzer's `cov:` and `ft:` at the end of the
+/// run), the corpus before and after, and whether anything was found.
+fn print_table(outcomes: &[Outcome]) {
+    let number = |n: Option<u64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
+    println!(
+        "{:<20} {:>14} {:>8} {:>8} {:>14}  result",
+        "target", "executions", "cov", "ft", "corpus"
+    );
+    for outcome in outcomes {
+        let result = if outcome.passed {
+            "no findings"
+        } else {
+            "FINDING"
+        };
+        let corpus = format!("{} -> {}", outcome.corpus_before, outcome.corpus_after);
+        println!(
+            "{:<20} {:>14} {:>8} {:>8} {corpus:>14}  {result}",
+            outcome.target,
+            number(outcome.summary.runs),
+            number(outcome.summary.cov),
+            number(outcome.summary.ft),
+        );
     }
 }
 
@@ -202,50 +238,114 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
     }
 }
 
-/// Runs one target for `secs` seconds and reads libFuzzer's summary from its output.
+/// Runs one target for `secs` seconds and reads libFuzzer's summary from its output, which is
+/// passed through to stderr line by line as it comes, so that a long run can be watched.
 fn run_target(
     fuzz_dir: &Path,
     target: &'static str,
     corpus: &Path,
     secs: u64,
 ) -> Result<Outcome, String> {
-    let output = Command::new("cargo")
+    let corpus_before = count_files(corpus);
+    let mut child = Command::new("cargo")
         .args(["+nightly", "fuzz", "run", "-a", target])
         .arg(corpus)
         .arg("--")
         .arg(format!("-max_total_time={secs}"))
-        .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
-        .arg(format!("-malloc_limit_mb={MALLOC_LIMIT_MB}"))
-        .arg(format!("-max_len={MAX_INPUT_BYTES}"))
-        .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
+        .args(limits())
         .arg("-print_final_stats=1")
         .current_dir(fuzz_dir)
         .stdout(Stdio::inherit())
-        .output()
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run cargo +nightly fuzz run {target}: {e}"))?;
-    let log = String::from_utf8_lossy(&output.stderr);
-    let passed = output.status.success();
-    if !passed {
-        // Show the end of libFuzzer's report: the panic, the stack and the artifact's path.
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines.len().saturating_sub(60);
-        eprintln!("{}", lines[tail..].join("\n"));
+    let mut summary = Summary::default();
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).lines() {
+            let line = line.map_err(|e| format!("cannot read the output of {target}: {e}"))?;
+            eprintln!("{line}");
+            summary.read(&line);
+        }
     }
-    let corpus_files = fs::read_dir(corpus).map(|dir| dir.count()).unwrap_or(0);
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for cargo +nightly fuzz run {target}: {e}"))?;
     Ok(Outcome {
         target,
-        runs: executions(&log),
-        corpus: corpus_files,
-        passed,
+        summary,
+        corpus_before,
+        corpus_after: count_files(corpus),
+        passed: status.success(),
     })
 }
 
-/// The executions libFuzzer reports in its final statistics (`stat::number_of_executed_units`).
-fn executions(log: &str) -> Option<u64> {
-    log.lines()
-        .rev()
-        .find_map(|line| line.strip_prefix("stat::number_of_executed_units:"))
-        .and_then(|n| n.trim().parse().ok())
+/// The resource limits every run and minimisation uses (see the constants above).
+fn limits() -> [String; 4] {
+    [
+        format!("-rss_limit_mb={RSS_LIMIT_MB}"),
+        format!("-malloc_limit_mb={MALLOC_LIMIT_MB}"),
+        format!("-max_len={MAX_INPUT_BYTES}"),
+        format!("-timeout={INPUT_TIMEOUT_SECS}"),
+    ]
+}
+
+/// Minimises one target's corpus with `cargo fuzz cmin` (libFuzzer's `-merge=1`): the smallest
+/// set of inputs that keeps the coverage of them all.
+fn minimise(fuzz_dir: &Path, target: &'static str, corpus: &Path) -> Result<Outcome, String> {
+    let corpus_before = count_files(corpus);
+    if corpus_before == 0 {
+        return Err(format!(
+            "{} is empty: run the target first",
+            corpus.display()
+        ));
+    }
+    let status = Command::new("cargo")
+        .args(["+nightly", "fuzz", "cmin", "-a", target])
+        .arg(corpus)
+        .arg("--")
+        .args(limits())
+        .current_dir(fuzz_dir)
+        .status()
+        .map_err(|e| format!("cannot run cargo +nightly fuzz cmin {target}: {e}"))?;
+    Ok(Outcome {
+        target,
+        summary: Summary::default(),
+        corpus_before,
+        corpus_after: count_files(corpus),
+        passed: status.success(),
+    })
+}
+
+fn count_files(dir: &Path) -> usize {
+    fs::read_dir(dir).map(|dir| dir.count()).unwrap_or(0)
+}
+
+/// What libFuzzer's output says about a run: the executions of its final statistics
+/// (`stat::number_of_executed_units`) and the coverage of its last status line (`cov:` edges
+/// and `ft:` features).
+#[derive(Default)]
+struct Summary {
+    runs: Option<u64>,
+    cov: Option<u64>,
+    ft: Option<u64>,
+}
+
+impl Summary {
+    fn read(&mut self, line: &str) {
+        if let Some(runs) = line.strip_prefix("stat::number_of_executed_units:") {
+            self.runs = runs.trim().parse().ok();
+        }
+        if line.starts_with('#') {
+            let mut words = line.split_whitespace();
+            while let Some(word) = words.next() {
+                match word {
+                    "cov:" => self.cov = words.next().and_then(|n| n.parse().ok()),
+                    "ft:" => self.ft = words.next().and_then(|n| n.parse().ok()),
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 /// Writes the seeds of one target into its corpus directory and returns how many there are.

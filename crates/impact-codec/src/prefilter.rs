@@ -20,7 +20,8 @@ use crate::detect::Syntax;
 ///   `"Status"` followed by a value starting with `error` in any letter case, or a `\u` escape
 ///   that could spell either in a form the search cannot see;
 /// - an XML body, whose element names match in any letter case, only if it holds the word
-///   `error` in any letter case, or a `&#` character reference.
+///   `error` in any letter case, a `&#` character reference, or a CDATA section, comment or
+///   processing instruction that could split the word.
 ///
 /// ```
 /// use impact_codec::may_be_api_error;
@@ -61,9 +62,16 @@ fn json_may_be_api_error(body: &[u8]) -> bool {
 }
 
 /// XML element names match in any letter case and may carry a prefix, and the text may sit in
-/// CDATA: the word itself is searched for, anywhere.
+/// CDATA: the word itself is searched for, anywhere. Character references can spell it, and a
+/// CDATA section, a comment or a processing instruction can split it (`ERR<!---->OR` reads
+/// `ERROR`): a body with any of them is left to decoding. A prolog (`<?xml ...?>`) comes first,
+/// so only a `<?` after the first byte counts.
 fn xml_may_be_api_error(body: &[u8]) -> bool {
-    if memmem::find(body, b"&#").is_some() {
+    let markup_inside = memmem::find(body, b"<!").is_some()
+        || body
+            .get(1..)
+            .is_some_and(|rest| memmem::find(rest, b"<?").is_some());
+    if markup_inside || memmem::find(body, b"&#").is_some() {
         return true;
     }
     // Every occurrence of "error" has an `r` or `R` right after its first letter.
@@ -81,4 +89,31 @@ fn skip(bytes: &[u8], unwanted: impl Fn(u8) -> bool) -> &[u8] {
         .position(|&byte| !unwanted(byte))
         .unwrap_or(bytes.len());
     &bytes[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use impact_errors::StatusCode;
+
+    /// Bodies that are API errors by the rule of SPEC 2.2: the prefilter must let each through.
+    fn check(body: &[u8]) {
+        let report = crate::decode(body, Some(StatusCode::OK));
+        assert!(report.body().is_api_error(), "not an API error: {body:?}");
+        assert!(
+            super::may_be_api_error(body),
+            "cleared {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+
+    #[test]
+    fn a_status_split_by_markup_is_let_through() {
+        // Found by the model-based property `generated_bodies_decode_as_the_model_says`: the
+        // search for the word missed it when a CDATA section, a comment or a processing
+        // instruction split it.
+        check(b"<ImpactRadiusResponse><Message></Message><Status><![CDATA[e]]>rRor</Status></ImpactRadiusResponse>");
+        check(b"<ImpactRadiusResponse><Status>ERR<!-- x -->OR</Status><Message>m</Message></ImpactRadiusResponse>");
+        check(b"<?xml version=\"1.0\"?><ImpactRadiusResponse><Status>Er<?pi?>ror</Status><Errors/></ImpactRadiusResponse>");
+        check(b"<ImpactRadiusResponse><Status>&#69;RROR</Status><Errors/></ImpactRadiusResponse>");
+    }
 }

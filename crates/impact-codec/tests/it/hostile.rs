@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use impact_codec::DecodeErrorKind;
 use impact_errors::{BodyFormat, BodyShape, StatusCode};
 
 /// A generous bound for a debug build; release decodes these in milliseconds.
@@ -139,4 +140,51 @@ fn huge_messages_decode_whole_and_excerpts_stay_small() {
         one_huge_tag.as_bytes(),
         (BodyFormat::Text, BodyShape::Unstructured),
     );
+}
+
+#[test]
+fn from_xml_refuses_declared_entities() {
+    // SECURITY.md: XML that declares entities is never expanded, and `from_xml` refuses it.
+    let dir = crate::common::fixtures_dir().join("bodies");
+    for file in [
+        "xml-entity-billion-laughs.xml",
+        "xml-entity-external-file.xml",
+    ] {
+        let body = std::fs::read(dir.join(file)).unwrap();
+        let error = impact_codec::from_xml::<serde_json::Value>(&body).unwrap_err();
+        assert_eq!(error.classify(), DecodeErrorKind::Entity, "{file}: {error}");
+        let error = impact_codec::from_body::<serde_json::Value>(&body).unwrap_err();
+        assert_eq!(error.classify(), DecodeErrorKind::Entity, "{file}: {error}");
+    }
+}
+
+#[test]
+fn allocations_follow_the_input_not_the_numbers_in_it() {
+    // SECURITY.md: decoding allocates in proportion to the input, never to a number read from
+    // it. Every number a careless decoder could size a buffer by is at its largest here.
+    let bodies: [&[u8]; 8] = [
+        br#"{"@page":"1","@numpages":"18446744073709551615","@pagesize":"4294967295","@total":"18446744073709551615","@start":"0","@end":"18446744073709551614","Ads":[{"Id":"1"}]}"#,
+        br#"{"Page":18446744073709551614,"PageSize":4294967295,"TotalResults":18446744073709551615,"Results":[{"id":"c"}]}"#,
+        br#"{"Page":0,"PageSize":1,"TotalCount":18446744073709551615,"Results":[]}"#,
+        br#"<ImpactRadiusResponse><Ads page="4294967295" numpages="18446744073709551615" pagesize="99999999999999999999" total="1"><Ad><Id>1</Id></Ad></Ads></ImpactRadiusResponse>"#,
+        br#"{"status":18446744073709551615,"title":"x","statusCode":1e308}"#,
+        br#"{"Status":"ERROR","Errors":{"Error":[{"Field":1e308,"Message":-9223372036854775808,"Level":18446744073709551616}]}}"#,
+        br#"<ImpactRadiusResponse><Status>ERROR</Status><Errors count="4294967295"><Error index="18446744073709551615"><Field>&#1114111;</Field></Error></Errors></ImpactRadiusResponse>"#,
+        br#"<ImpactRadiusResponse><Message>&#99999999999999999999;</Message></ImpactRadiusResponse>"#,
+    ];
+    for body in bodies {
+        let measured = allocation_counter::measure(|| {
+            std::hint::black_box(impact_codec::decode(body, StatusCode::from_u16(500).ok()));
+            std::hint::black_box(impact_codec::decode_page(body).ok());
+            std::hint::black_box(impact_codec::from_body::<serde_json::Value>(body).ok());
+        });
+        // A few KiB of parser state and model, and a small multiple of the input.
+        let bound = 16 * 1024 + 64 * body.len() as u64;
+        assert!(
+            measured.bytes_max <= bound,
+            "{} bytes at the peak for {}",
+            measured.bytes_max,
+            String::from_utf8_lossy(body)
+        );
+    }
 }

@@ -7,7 +7,9 @@
 mod common;
 mod encoding;
 mod fixture_snapshots;
+mod generated;
 mod hostile;
+mod model;
 mod pages;
 mod properties;
 mod rules;

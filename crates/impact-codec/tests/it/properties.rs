@@ -278,3 +278,53 @@ fn the_prefilter_lets_every_error_fixture_through_and_clears_plain_pages() {
     // The point of the prefilter: ordinary success bodies (pages, write results) are cleared.
     assert!(cleared >= 20, "only {cleared} fixture bodies cleared");
 }
+
+/// The text an excerpt keeps of a valid UTF-8 body, written from its documentation: control
+/// characters become U+FFFD, runs of whitespace one space, the ends trimmed.
+fn normalised(text: &str) -> String {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|word| {
+            word.chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect()
+        })
+        .collect();
+    words.join(" ")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn excerpts_are_bounded_and_faithful(
+        text in prop_oneof![
+            "\\PC{0,64}",
+            "[a-z \u{e9}\u{20ac}\u{1F600}\t\n]{400,700}",
+            prop::collection::vec(any::<char>(), 0..300).prop_map(String::from_iter),
+        ],
+        invalid in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        // A valid body: the excerpt is its normalised text when that fits, else as much of it
+        // as fits, cut on a character boundary and marked.
+        let excerpt = impact_codec::excerpt(text.as_bytes());
+        let expected = normalised(&text);
+        prop_assert!(excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES);
+        if expected.len() <= impact_codec::EXCERPT_MAX_BYTES {
+            prop_assert_eq!(&excerpt, &expected);
+        } else {
+            let kept = excerpt.strip_suffix("...").expect("a cut excerpt is marked");
+            prop_assert!(expected.starts_with(kept.trim_end()), "{:?}", excerpt);
+            // At most the marker, one character and a space short of the bound.
+            prop_assert!(kept.len() + 3 + 4 + 1 >= impact_codec::EXCERPT_MAX_BYTES, "{:?}", excerpt);
+        }
+        // Any bytes at all, with text and HTML after them: bounded, readable text.
+        for body in [invalid.clone(), [&invalid[..], text.as_bytes()].concat()] {
+            for excerpt in [impact_codec::excerpt(&body), impact_codec::html_excerpt(&body)] {
+                prop_assert!(excerpt.len() <= impact_codec::EXCERPT_MAX_BYTES);
+                prop_assert!(!excerpt.chars().any(char::is_control), "{:?}", excerpt);
+                prop_assert!(!excerpt.contains("  ") && excerpt.trim() == excerpt, "{:?}", excerpt);
+            }
+        }
+    }
+}

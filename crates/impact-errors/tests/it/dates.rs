@@ -60,11 +60,16 @@ fn parts(
     )
 }
 
+/// An epoch as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn imf_fixdate(epoch: u64) -> String {
+    let (weekday, _, year, month, day, h, m, s) = parts(epoch);
+    format!("{weekday}, {day:02} {month} {year:04} {h:02}:{m:02}:{s:02} GMT")
+}
+
 proptest! {
     #[test]
     fn imf_fixdate_round_trips(epoch in 0u64..253_402_300_800) {
-        let (weekday, _, year, month, day, h, m, s) = parts(epoch);
-        let text = format!("{weekday}, {day:02} {month} {year:04} {h:02}:{m:02}:{s:02} GMT");
+        let text = imf_fixdate(epoch);
         prop_assert_eq!(parse_http_date(&text), Ok(epoch), "{}", text);
     }
 

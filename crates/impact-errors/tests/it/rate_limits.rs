@@ -3,6 +3,11 @@
 use impact_errors::{MAX_RESET_DELAY_SECS, RateLimitInfo, Reset, RetryAfter};
 use proptest::prelude::*;
 
+use crate::dates::imf_fixdate;
+
+/// The latest Unix time a header may name (the year 2286).
+const MAX_EPOCH_SECS: u64 = 9_999_999_999;
+
 fn check(value: &str, expect_reset: Option<Reset>, expect_retry_after: Option<RetryAfter>) {
     assert_eq!(
         Reset::parse(value.as_bytes()).ok(),
@@ -80,17 +85,29 @@ proptest! {
         );
         for reset in [info.x_reset, info.reset].into_iter().flatten() {
             match reset {
-                Reset::After(secs) => prop_assert!(secs <= MAX_RESET_DELAY_SECS),
-                Reset::At(epoch) => prop_assert!(epoch > 1_000_000_000),
+                Reset::After(secs) => {
+                    prop_assert!(secs <= MAX_RESET_DELAY_SECS);
+                    prop_assert_eq!(reset.at(now), now + secs);
+                }
+                Reset::At(epoch) => {
+                    prop_assert!(epoch > 1_000_000_000 && epoch <= MAX_EPOCH_SECS);
+                    prop_assert_eq!(reset.at(now), epoch);
+                }
             }
-            prop_assert!(reset.at(now) >= now.min(reset.at(now)));
         }
-        if let Some(RetryAfter::Delay(secs)) = info.retry_after {
-            prop_assert!(secs <= MAX_RESET_DELAY_SECS);
+        match info.retry_after {
+            Some(RetryAfter::Delay(secs)) => prop_assert!(secs <= MAX_RESET_DELAY_SECS),
+            Some(RetryAfter::At(epoch)) => prop_assert!(epoch <= MAX_EPOCH_SECS),
+            None => {}
         }
         if let Some(until) = info.exhausted_until(now) {
+            // The reset of an exhausted window, and the latest of them.
             prop_assert_eq!(info.min_remaining(), Some(0));
-            prop_assert!(until >= now.min(until));
+            let resets = info
+                .windows()
+                .filter(|w| w.remaining == Some(0))
+                .filter_map(|w| w.reset.map(|r| r.at(now)));
+            prop_assert_eq!(resets.max(), Some(until));
         }
     }
 
@@ -103,4 +120,131 @@ proptest! {
         ]);
         prop_assert_eq!(info.x_remaining, Some(a.min(b)));
     }
+}
+
+/// What a generated header value says, as the generator wrote it.
+#[derive(Clone, Copy, Debug)]
+enum Value {
+    /// A number of seconds.
+    Secs(u64),
+    /// An HTTP date (IMF-fixdate) of this Unix time.
+    Date(u64),
+    /// Not a number: a sign, a fraction, letters, nothing.
+    Garbage(&'static str),
+}
+
+impl Value {
+    fn text(self) -> String {
+        match self {
+            Value::Secs(n) => n.to_string(),
+            Value::Date(epoch) => imf_fixdate(epoch),
+            Value::Garbage(text) => text.to_owned(),
+        }
+    }
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => (0u64..200_000).prop_map(Value::Secs),
+        1 => (MAX_RESET_DELAY_SECS - 5..MAX_RESET_DELAY_SECS + 5).prop_map(Value::Secs),
+        2 => (999_999_990u64..1_000_000_010).prop_map(Value::Secs),
+        3 => (1_000_000_000u64..2_000_000_000).prop_map(Value::Secs),
+        1 => (MAX_EPOCH_SECS - 5..MAX_EPOCH_SECS + 5).prop_map(Value::Secs),
+        1 => any::<u64>().prop_map(Value::Secs),
+        2 => (0u64..2_000_000_000).prop_map(Value::Date),
+        1 => prop::sample::select(vec!["-5", "1.5", "ten", "", "+3", "0x10"]).prop_map(Value::Garbage),
+    ]
+}
+
+/// The instant a value asks for, read at `now`, by SPEC 2.6 and the bounds of SECURITY.md:
+/// a reset is a delay up to 31 days, or a Unix time above 10^9 up to the year 2286; a
+/// `Retry-After` is a delay up to 31 days or an HTTP date up to the year 2286.
+fn instant(name: &str, value: Value, now: u64) -> Option<u64> {
+    let reset = name.to_ascii_lowercase().ends_with("reset");
+    match value {
+        Value::Secs(n) if n <= MAX_RESET_DELAY_SECS => Some(now + n),
+        Value::Secs(n) if reset && n > 1_000_000_000 && n <= MAX_EPOCH_SECS => Some(n),
+        Value::Date(epoch) if !reset => Some(epoch),
+        _ => None,
+    }
+}
+
+/// A count a value gives: any number up to 10^12.
+fn count(value: Value) -> Option<u64> {
+    match value {
+        Value::Secs(n) if n <= 1_000_000_000_000 => Some(n),
+        _ => None,
+    }
+}
+
+proptest! {
+    #[test]
+    fn repeated_headers_keep_the_most_cautious_reading_at_receipt(
+        headers in proptest::collection::vec(
+            (
+                prop::sample::select(vec![
+                    "X-RateLimit-Reset", "ratelimit-reset", "Retry-After", "retry-after",
+                    "X-RateLimit-Remaining", "RateLimit-Limit",
+                ]),
+                value(),
+            ),
+            0..8,
+        ),
+        now in 1_600_000_000u64..1_900_000_000,
+    ) {
+        let texts: Vec<(&str, String)> = headers.iter().map(|(n, v)| (*n, v.text())).collect();
+        let pairs = || texts.iter().map(|(n, v)| (*n, v.as_bytes()));
+        let info = RateLimitInfo::from_headers_at(pairs(), now);
+        let latest = |field: &str| {
+            headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+                .filter_map(|(n, v)| instant(n, *v, now))
+                .max()
+        };
+        let fewest = |field: &str| {
+            headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+                .filter_map(|(_, v)| count(*v))
+                .min()
+        };
+        prop_assert_eq!(info.x_reset.map(|r| r.at(now)), latest("x-ratelimit-reset"), "{:?}", texts);
+        prop_assert_eq!(info.reset.map(|r| r.at(now)), latest("ratelimit-reset"), "{:?}", texts);
+        prop_assert_eq!(info.retry_after.map(|r| r.at(now)), latest("retry-after"), "{:?}", texts);
+        prop_assert_eq!(info.x_remaining, fewest("x-ratelimit-remaining"), "{:?}", texts);
+        prop_assert_eq!(info.limit, fewest("ratelimit-limit"), "{:?}", texts);
+    }
+}
+
+#[test]
+fn reading_headers_allocates_nothing_whatever_the_numbers() {
+    // SECURITY.md: header parsing allocates in proportion to its input, never to a number read
+    // from it. It needs no allocator at all, so the count is zero.
+    let huge = [
+        "18446744073709551615",
+        "99999999999999999999999999",
+        "9999999999",
+        "2678400",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "-1",
+    ];
+    let measured = allocation_counter::measure(|| {
+        for value in huge {
+            for name in [
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining-hour",
+                "RateLimit-Reset",
+                "X-RateLimit-Reset",
+                "Retry-After",
+            ] {
+                let info =
+                    RateLimitInfo::from_headers_at([(name, value.as_bytes())], 1_764_072_000);
+                std::hint::black_box(info.exhausted_until(1_764_072_000));
+            }
+            std::hint::black_box(impact_errors::parse_http_date(value).ok());
+        }
+    });
+    assert_eq!(measured.count_total, 0);
 }
