@@ -39,6 +39,7 @@
 
 mod error;
 pub mod plan;
+mod raw;
 mod runner;
 mod source;
 mod state;

@@ -22,9 +22,11 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::SyncError;
 use crate::plan::{self, Plan, SyncOptions, Unit, Window, begin_run};
+use crate::raw;
 use crate::source::{Answer, FetchError, Source};
 use crate::state::{JobTicket, Mode, RunState, StreamState};
 use crate::store::{Batch, Committed, Row, Store, key_of};
@@ -770,13 +772,16 @@ fn date_text(form: DateForm, at: Timestamp) -> String {
     }
 }
 
-/// The items of an answer and the query of its next page.
-fn decode(spec: &StreamSpec, answer: &Answer) -> Result<(Vec<Value>, Option<String>), SyncError> {
+/// The items of an answer, each as the API sent it, and the query of its next page.
+fn decode<'a>(
+    spec: &StreamSpec,
+    answer: &'a Answer,
+) -> Result<(Vec<&'a RawValue>, Option<String>), SyncError> {
     if let Read::Single = spec.read {
-        let value: Value = serde_json::from_slice(&answer.body).map_err(|error| {
+        let value: &RawValue = serde_json::from_slice(&answer.body).map_err(|error| {
             SyncError::unexpected(format!("{} is not json: {error}", spec.name))
         })?;
-        if !value.is_object() {
+        if !value.get().starts_with('{') {
             return Err(SyncError::unexpected(format!(
                 "{} is not an object",
                 spec.name
@@ -784,10 +789,11 @@ fn decode(spec: &StreamSpec, answer: &Answer) -> Result<(Vec<Value>, Option<Stri
         }
         return Ok((vec![value], None));
     }
-    let page = decode_list(answer)?;
+    let page = raw::page(&answer.body)
+        .map_err(|error| SyncError::unexpected(format!("not a json list page: {error}")))?;
     let next = page
-        .meta
-        .next()
+        .next
+        .as_deref()
         .map(page_query)
         .filter(|query| !query.is_empty());
     Ok((page.items, next))
@@ -798,13 +804,14 @@ fn decode_list(answer: &Answer) -> Result<impact_codec::Page, SyncError> {
         .map_err(|error| SyncError::unexpected(format!("not a list page: {error}")))
 }
 
-/// Rows of a page's items. Report rows carry no key: each gets an `Id` attribute of the
-/// report, the window's start and the row's position in the export
-/// (`mp_action_listing/2025-04-01T00:00:00Z/17`), added to the record so that every store
-/// (a JSONL file keeps only records) can tell rows apart.
+/// Rows of a page's items, each record the item's text as sent (see [`raw::compact`]).
+/// Report rows carry no key: each gets an `Id` attribute of the report, the window's start and
+/// the row's position in the export (`mp_action_listing/2025-04-01T00:00:00Z/17`), added to the
+/// record (re-serialised) so that every store (a JSONL file keeps only records) can tell rows
+/// apart.
 fn rows_of(
     spec: &StreamSpec,
-    items: &[Value],
+    items: &[&RawValue],
     partition: &[String],
     window: Option<(DateFilter, Window)>,
 ) -> Result<Vec<Row>, SyncError> {
@@ -812,18 +819,19 @@ fn rows_of(
     items
         .iter()
         .enumerate()
-        .map(|(index, item)| match Row::from_item(item, spec.key) {
-            Some(row) => Ok(row),
+        .map(|(index, item)| match raw::key_of(item, spec.key) {
+            Some(id) => Ok(Row::new(id, raw::compact(item.get()))),
             None if export => {
                 let start = window
                     .map(|(_, window)| window.start.to_string())
                     .unwrap_or_default();
                 let id = format!("{}/{start}/{index}", partition.join("/"));
-                let mut item = item.clone();
-                match item.as_object_mut() {
+                let mut value: Value = serde_json::from_str(item.get())
+                    .map_err(|error| SyncError::unexpected(error.to_string()))?;
+                match value.as_object_mut() {
                     Some(object) => {
                         object.insert("Id".to_owned(), Value::String(id.clone()));
-                        Ok(Row::new(id, item.to_string()))
+                        Ok(Row::new(id, value.to_string()))
                     }
                     None => Err(SyncError::unexpected(format!(
                         "a row of {} is not an object",
