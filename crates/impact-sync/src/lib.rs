@@ -40,6 +40,7 @@
 mod error;
 pub mod plan;
 mod raw;
+mod redact;
 mod runner;
 mod source;
 mod state;
@@ -49,6 +50,7 @@ mod time;
 
 pub use error::{SyncError, SyncErrorKind};
 pub use plan::{StreamPlan, SyncOptions, Window};
+pub use redact::{REDACTED, Redactor};
 pub use runner::{DEFAULT_POLL_INTERVAL, Event, Runner, StreamReport};
 pub use source::{Answer, ClientSource, FetchError, Source, classify, refused_for_size};
 pub use state::{JobTicket, Mode, RunState, StreamState};
