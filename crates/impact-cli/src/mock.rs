@@ -178,8 +178,8 @@ async fn serve(addr: SocketAddr, config: MockConfig, clock: ClockMode) -> Exit {
             ClockMode::Frozen => "frozen",
             _ => "following real time",
         },
-        crate::api::SID_VAR,
-        crate::api::TOKEN_VAR,
+        crate::connect::SID_VAR,
+        crate::connect::TOKEN_VAR,
     );
     server.serve_until(interrupted()).await;
     eprintln!("impact mock: stopped");

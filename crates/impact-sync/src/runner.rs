@@ -25,7 +25,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::SyncError;
-use crate::plan::{self, Plan, SyncOptions, Unit, Window, begin_run};
+use crate::plan::{self, Plan, StreamPlan, SyncOptions, Unit, Window, begin_run};
 use crate::raw;
 use crate::source::{Answer, FetchError, Source};
 use crate::state::{JobTicket, Mode, RunState, StreamState};
@@ -183,6 +183,28 @@ impl<S: Source, St: Store> Runner<S, St> {
         self.calls
     }
 
+    /// The plan of the next run of `spec` (what `impact sync --plan` prints): the run in
+    /// progress as recorded, or a new run over the partitions discovered now (the parent lists
+    /// are read: those are the only calls made). Nothing is committed.
+    pub async fn plan(&mut self, spec: &'static StreamSpec) -> Result<StreamPlan, SyncError> {
+        let state = self.store.state(spec.name);
+        let calls_before = self.calls;
+        let partitions = match &state.run {
+            Some(run) => run.partitions.len() as u64,
+            None => self.partitions(spec).await?.len() as u64,
+        };
+        let discovery = self.calls - calls_before;
+        StreamPlan::of(
+            spec,
+            &state,
+            &self.options,
+            self.source.now(),
+            partitions,
+            discovery,
+        )
+        .map_err(|error| error.in_stream(spec.name))
+    }
+
     /// Syncs one stream: resumes its run if one was stopped, else starts one, and reads it to
     /// the end (or to the call limit).
     pub async fn sync(&mut self, spec: &'static StreamSpec) -> Result<StreamReport, SyncError> {
@@ -289,7 +311,8 @@ impl<S: Source, St: Store> Runner<S, St> {
                 unit = run.unit,
                 "the window lies before the API's three-year floor: nothing of it can be read"
             );
-            self.finish_piece(spec, synced_until, run, unit, &[])?;
+            let (_, done) = self.finish_piece(spec, synced_until, run, unit, &[])?;
+            self.emit_all(done);
             return Ok(());
         }
         let path = unit_path(spec, &unit.partition)?;
@@ -309,7 +332,7 @@ impl<S: Source, St: Store> Runner<S, St> {
         let (items, next) = decode(spec, &answer)?;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        let committed = match next {
+        let (committed, done) = match next {
             Some(query) if run.next_page.as_ref() == Some(&query) => {
                 return Err(SyncError::unexpected(
                     "the next page link repeats the page just read",
@@ -318,11 +341,12 @@ impl<S: Source, St: Store> Runner<S, St> {
             Some(query) => {
                 run.next_page = Some(query);
                 run.pages += 1;
-                self.commit_run(spec, synced_until, run, &rows)?
+                (self.commit_run(spec, synced_until, run, &rows)?, None)
             }
             None => self.finish_piece(spec, synced_until, run, unit, &rows)?,
         };
         self.note_page(spec, index, items.len(), committed, report);
+        self.emit_all(done);
         Ok(())
     }
 
@@ -351,7 +375,7 @@ impl<S: Source, St: Store> Runner<S, St> {
     }
 
     /// Moves past the current piece (or unit, when it was the last piece) and commits `rows`
-    /// with that checkpoint.
+    /// with that checkpoint; gives the [`Event::UnitDone`] to emit once the page is noted.
     fn finish_piece(
         &mut self,
         spec: &'static StreamSpec,
@@ -359,7 +383,7 @@ impl<S: Source, St: Store> Runner<S, St> {
         run: &mut RunState,
         unit: &Unit,
         rows: &[Row],
-    ) -> Result<Committed, SyncError> {
+    ) -> Result<(Committed, Option<Event>), SyncError> {
         run.next_page = None;
         run.job = None;
         run.pages += 1;
@@ -375,17 +399,14 @@ impl<S: Source, St: Store> Runner<S, St> {
             run.unit += 1;
         }
         let committed = self.commit_run(spec, synced_until, run, rows)?;
-        if unit_done {
-            let units = Plan::new(spec, run).len();
-            self.emit(Event::UnitDone {
-                stream: spec.name,
-                unit: index,
-                units,
-                window: unit.filter.map(|(_, window)| window),
-                partition: unit.partition.clone(),
-            });
-        }
-        Ok(committed)
+        let done = unit_done.then(|| Event::UnitDone {
+            stream: spec.name,
+            unit: index,
+            units: Plan::new(spec, run).len(),
+            window: unit.filter.map(|(_, window)| window),
+            partition: unit.partition.clone(),
+        });
+        Ok((committed, done))
     }
 
     /// Replaces the window being read by its halves, or ends the run when it cannot be split.
@@ -470,8 +491,9 @@ impl<S: Source, St: Store> Runner<S, St> {
         let window = unit.filter;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        let committed = self.finish_piece(spec, synced_until, run, unit, &rows)?;
+        let (committed, done) = self.finish_piece(spec, synced_until, run, unit, &rows)?;
         self.note_page(spec, index, items.len(), committed, report);
+        self.emit_all(done);
         Ok(())
     }
 
@@ -638,6 +660,12 @@ impl<S: Source, St: Store> Runner<S, St> {
             items: items as u64,
             written: committed.written,
         });
+    }
+
+    fn emit_all(&mut self, events: impl IntoIterator<Item = Event>) {
+        for event in events {
+            self.emit(event);
+        }
     }
 
     fn emit(&mut self, event: Event) {
