@@ -13,6 +13,8 @@
 //!   client), commits each page with its checkpoint, resumes a stopped run, splits a window
 //!   the API refuses for size, requests an export job once and polls it after a restart.
 //!
+//! - [`truth`]: a store held against a ground truth over the period synced.
+//!
 //! The crate knows no command line: `impact sync` in `impact-cli` is built on it.
 //!
 //! ```no_run
@@ -47,6 +49,7 @@ mod state;
 pub mod store;
 pub mod stream;
 mod time;
+pub mod truth;
 
 pub use error::{SyncError, SyncErrorKind};
 pub use plan::{StreamPlan, SyncOptions, Window};

@@ -31,7 +31,7 @@ use crate::source::{Answer, FetchError, Source};
 use crate::state::{JobTicket, Mode, RunState, StreamState};
 use crate::store::{Batch, Committed, Row, Store, key_of};
 use crate::stream::{DateFilter, DateForm, FanOut, Key, Read, StreamSpec, streams};
-use crate::time::Timestamp;
+use crate::time::{DAY, Timestamp};
 
 /// How often an export job is polled while it runs.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -304,7 +304,8 @@ impl<S: Source, St: Store> Runner<S, St> {
     ) -> Result<(), SyncError> {
         let window = self.current_window(spec, run, unit);
         if let Some((_, window)) = window
-            && window.end < plan::floor(self.source.now())
+            && let Some(floor) = self.floor()
+            && window.end < floor
         {
             tracing::warn!(
                 stream = spec.name,
@@ -315,6 +316,8 @@ impl<S: Source, St: Store> Runner<S, St> {
             self.emit_all(done);
             return Ok(());
         }
+        let first_call =
+            run.unit == 0 && run.pages == 0 && run.pieces.is_empty() && run.next_page.is_none();
         let path = unit_path(spec, &unit.partition)?;
         let target = match &run.next_page {
             Some(query) => join(&path, query),
@@ -332,6 +335,12 @@ impl<S: Source, St: Store> Runner<S, St> {
         let (items, next) = decode(spec, &answer)?;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
+        if first_call && self.replan_on_server_time(spec, synced_until, run)? {
+            // The page's items are genuine and kept; the run starts over on the new plan.
+            let committed = self.commit_run(spec, synced_until, run, &rows)?;
+            self.note_page(spec, index, items.len(), committed, report);
+            return Ok(());
+        }
         let (committed, done) = match next {
             Some(query) if run.next_page.as_ref() == Some(&query) => {
                 return Err(SyncError::unexpected(
@@ -350,6 +359,43 @@ impl<S: Source, St: Store> Runner<S, St> {
         Ok(())
     }
 
+    /// The API's floor now, when the source knows the server's time.
+    fn floor(&self) -> Option<Timestamp> {
+        self.source
+            .knows_server_time()
+            .then(|| plan::floor(self.source.now()))
+    }
+
+    /// After a run's first answer: when the server's clock (learnt from that answer's `Date`)
+    /// and the one the run was planned with disagree by more than a day, plans the run again
+    /// from the server's `now`, since windows and the floor are the server's. This happens
+    /// only when no earlier call of the process told the source the server's time (a stream
+    /// without fan-out read first) and the server's clock is not this machine's (a mock
+    /// started with `--now`); it costs that one call.
+    fn replan_on_server_time(
+        &mut self,
+        spec: &'static StreamSpec,
+        synced_until: Option<Timestamp>,
+        run: &mut RunState,
+    ) -> Result<bool, SyncError> {
+        let now = self.source.now();
+        if now.secs_since(run.until).abs() <= DAY {
+            return Ok(false);
+        }
+        tracing::info!(
+            stream = spec.name,
+            planned = %run.until,
+            server = %now,
+            "the server's clock is not this machine's: the run is planned again"
+        );
+        let before = StreamState {
+            synced_until,
+            run: None,
+        };
+        *run = begin_run(spec, &before, &self.options, now, run.partitions.clone())?;
+        Ok(true)
+    }
+
     /// The window the current unit (or piece) reads, its start moved up to the API's floor for
     /// filters that have one. A page link recorded before the floor moved past the window's
     /// start would be refused: the unit then starts over from its first page.
@@ -361,7 +407,9 @@ impl<S: Source, St: Store> Runner<S, St> {
     ) -> Option<(DateFilter, Window)> {
         let (filter, unit_window) = unit.filter?;
         let mut window = run.pieces.first().copied().unwrap_or(unit_window);
-        let floor = plan::floor(self.source.now());
+        let Some(floor) = self.floor() else {
+            return Some((filter, window));
+        };
         if filter.has_floor() && window.start < floor {
             if run.next_page.take().is_some() {
                 tracing::info!(

@@ -69,6 +69,13 @@ pub trait Source: Send + Sync {
     /// Now, by the server's clock when it is known (the windows of a run end here).
     fn now(&self) -> Timestamp;
 
+    /// Whether [`Source::now`] is the server's clock (learnt from an answer) rather than an
+    /// estimate. Until it is, the runner does not judge windows against the API's floor: a
+    /// run resumed by a new process reads its next window as planned.
+    fn knows_server_time(&self) -> bool {
+        true
+    }
+
     /// A GET of `target`: a path relative to the account root (or absolute under
     /// `/Mediapartners/`, `/Advertisers/`), with its query.
     fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send;
@@ -83,6 +90,10 @@ macro_rules! delegate_source {
         impl<T: Source + ?Sized> Source for $pointer {
             fn now(&self) -> Timestamp {
                 (**self).now()
+            }
+
+            fn knows_server_time(&self) -> bool {
+                (**self).knows_server_time()
             }
 
             fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send {
@@ -189,6 +200,13 @@ impl Source for ClientSource {
             }
             None => Timestamp::from_system_time(self.clock.unix_now()),
         }
+    }
+
+    fn knows_server_time(&self) -> bool {
+        self.server_time
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
     }
 
     async fn get(&self, target: &str) -> Result<Answer, FetchError> {

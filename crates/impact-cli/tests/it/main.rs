@@ -8,6 +8,7 @@ mod fixtures;
 mod hostile;
 mod mock_and_demo;
 mod snapshots;
+mod sync;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

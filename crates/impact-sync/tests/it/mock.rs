@@ -17,7 +17,7 @@ use impact_sync::{
     Timestamp,
 };
 
-use crate::support::{Kind, TempDir, ground_truth, in_period};
+use crate::support::{Kind, TempDir, ground_truth};
 
 /// 2025-06-01T00:00:00Z, a whole second, so that windows are reproducible.
 const NOW: u64 = 1_748_736_000;
@@ -62,7 +62,7 @@ async fn truth(server: &MockServer, stream: &str) -> BTreeMap<String, String> {
         .into_iter()
         .filter(|(_, line)| {
             let item = serde_json::from_str(line).expect("a json line");
-            in_period(spec, &item, from)
+            spec.in_period(&item, from)
         })
         .collect()
 }

@@ -91,26 +91,6 @@ pub(crate) async fn ground_truth(
         .collect()
 }
 
-/// Whether an item lies in the period a sync holds to the truth (see the crate README, "The
-/// period synced"): for windowed streams, the attribute of the stream's first read and the
-/// event of the action it belongs to (`ActionDate`: the world forgets an action's updates with
-/// the action) on or after `from`. Full-read lists have no period.
-pub(crate) fn in_period(
-    spec: &impact_sync::StreamSpec,
-    item: &serde_json::Value,
-    from: impact_sync::Timestamp,
-) -> bool {
-    let impact_sync::stream::Read::Windowed { initial, .. } = spec.read() else {
-        return true;
-    };
-    [initial.attribute(), "ActionDate"].iter().all(|attribute| {
-        item[*attribute]
-            .as_str()
-            .and_then(|text| text.parse::<impact_sync::Timestamp>().ok())
-            .is_none_or(|at| at >= from)
-    })
-}
-
 /// The records of a store against the truth over the period synced (items on or after
 /// `from`): (missing, extra, stale), where stale means a record whose bytes differ from the
 /// truth's line.
@@ -120,22 +100,8 @@ pub(crate) fn compare(
     spec: &impact_sync::StreamSpec,
     from: impact_sync::Timestamp,
 ) -> (usize, usize, usize) {
-    let in_period = |record: &str| {
-        let item: serde_json::Value = serde_json::from_str(record).expect("a json record");
-        in_period(spec, &item, from)
-    };
-    let missing = truth
-        .iter()
-        .filter(|(id, line)| in_period(line) && !records.contains_key(*id))
-        .count();
-    // Actions that fell behind the three-year floor leave the truth but stay in the store.
-    let extra = records
-        .iter()
-        .filter(|(id, record)| in_period(record) && !truth.contains_key(*id))
-        .count();
-    let stale = truth
-        .iter()
-        .filter(|(id, line)| records.get(*id).is_some_and(|record| record != *line))
-        .count();
-    (missing, extra, stale)
+    let differences =
+        impact_sync::truth::compare(spec, records, truth.values().map(String::as_str), from)
+            .expect("a ground truth");
+    (differences.missing, differences.extra, differences.stale)
 }
