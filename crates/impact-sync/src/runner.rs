@@ -379,7 +379,8 @@ impl<S: Source, St: Store> Runner<S, St> {
         run: &mut RunState,
     ) -> Result<bool, SyncError> {
         let now = self.source.now();
-        if now.secs_since(run.until).abs() <= DAY {
+        let windowed = !plan::filters(spec, run.mode).is_empty();
+        if !windowed || now.secs_since(run.until).abs() <= DAY {
             return Ok(false);
         }
         tracing::info!(
