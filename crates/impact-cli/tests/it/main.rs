@@ -7,6 +7,7 @@ mod exit_codes;
 mod fixtures;
 mod hostile;
 mod mock_and_demo;
+mod quota_store;
 mod secrets;
 mod snapshots;
 mod sync;
