@@ -10,9 +10,7 @@ use impact_client::{ApiKind, Client, Error, ErrorKind, Format, Method, Request, 
 use impact_errors::Report;
 use serde::Serialize;
 
-use crate::connect::{
-    self, ConnectArgs, Credentials, QuotaStore, RetryArgs, SID_VAR, TOKEN_VAR, credentials,
-};
+use crate::connect::{self, ConnectArgs, Credentials, QuotaStore, RetryArgs, SID_VAR, TOKEN_VAR};
 use crate::exit::Exit;
 use crate::report::{InputInfo, ReportJson, render_human};
 
@@ -155,38 +153,17 @@ enum Ending {
     Failed(Error),
     /// Stdout could not be written (other than a closed pipe).
     Output(io::Error),
-    /// The configuration was refused before the client was built (the quota store's URL).
-    Usage(String),
 }
 
 /// Runs `impact api`.
 pub(crate) fn run(args: ApiArgs) -> Exit {
-    let credentials = match credentials() {
-        Ok(credentials) => credentials,
-        Err(message) => return usage(&args, &message),
-    };
-    crate::output::protect(Some(&credentials.sid), &credentials.token);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return usage(&args, &format!("cannot start the async runtime: {error}")),
-    };
-    let ending = runtime.block_on(async {
-        // The store is connected before the log starts, so that a store down at start is said
-        // once, in this command's words, not also in the store's own log line.
-        let store = connect::quota_store(args.connect.quota_store_url().as_deref()).await;
-        crate::logging::init();
-        match store {
-            Ok(store) => call(&args, credentials, store).await,
-            Err(message) => Ending::Usage(message),
-        }
+    let ending = connect::run_connected(args.connect.quota_store_url(), |credentials, store| {
+        call(&args, credentials, store)
     });
-    // Stopping the runtime ends every task (pooled connections included) before the report
-    // below is written, so it is the last thing on stderr whatever RUST_LOG asks for.
-    drop(runtime);
-    finish(&args, ending)
+    match ending {
+        Ok(ending) => finish(&args, ending),
+        Err(message) => usage(&args, &message),
+    }
 }
 
 /// The call itself: builds the client and the request, sends it, prints the body or items.
@@ -367,7 +344,6 @@ fn finish(args: &ApiArgs, ending: Ending) -> Exit {
     match ending {
         Ending::Done => Exit::Success,
         Ending::Refused(error) => usage(args, &error.to_string()),
-        Ending::Usage(message) => usage(args, &message),
         Ending::Output(error) => {
             crate::say!("impact api: cannot write to stdout: {error}");
             Exit::Usage

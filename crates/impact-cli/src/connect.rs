@@ -152,6 +152,39 @@ pub(crate) fn with_quota_store(
     }
 }
 
+/// Reads the credentials (redacting the token from all output from then on), starts a
+/// current-thread runtime, connects the shared quota store `url` names, starts the log, and
+/// runs `work` with the credentials and the store. The runtime stops before this returns, so
+/// that every task (pooled connections included) has ended before the command's last report.
+///
+/// The store is connected before the log starts, so that a store down at start is said once,
+/// in the command's words, not also in the store's own log line. `Err` is a usage or
+/// configuration error: missing credentials, a runtime that cannot start, a bad store URL.
+pub(crate) fn run_connected<T, F>(
+    url: Option<String>,
+    work: impl FnOnce(Credentials, QuotaStore) -> F,
+) -> Result<T, String>
+where
+    F: std::future::Future<Output = T>,
+{
+    let credentials = credentials()?;
+    crate::output::protect(Some(&credentials.sid), &credentials.token);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    let result = runtime.block_on(async {
+        let store = quota_store(url.as_deref()).await;
+        crate::logging::init();
+        match store {
+            Ok(store) => Ok(work(credentials, store).await),
+            Err(message) => Err(message),
+        }
+    });
+    drop(runtime);
+    result
+}
+
 /// Parses `--max-attempts`: 1 to [`MAX_ATTEMPTS_LIMIT`].
 pub(crate) fn parse_max_attempts(text: &str) -> Result<u32, String> {
     let out_of_range =

@@ -29,33 +29,14 @@ use crate::exit::Exit;
 
 /// Runs `impact sync`.
 pub(crate) fn run(args: SyncArgs) -> Exit {
-    let credentials = match connect::credentials() {
-        Ok(credentials) => credentials,
-        Err(message) => return usage(&args, &message),
-    };
-    crate::output::protect(Some(&credentials.sid), &credentials.token);
     let chosen = match args.streams() {
         Ok(chosen) => chosen,
         Err(message) => return usage(&args, &message),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return usage(&args, &format!("cannot start the async runtime: {error}")),
-    };
-    let exit = runtime.block_on(async {
-        // Connected before the log starts: a store down at start is said once, in our words.
-        let store = connect::quota_store(args.connect.quota_store_url().as_deref()).await;
-        crate::logging::init();
-        match store {
-            Ok(store) => sync(&args, credentials, store, &chosen).await,
-            Err(message) => usage(&args, &message),
-        }
+    let exit = connect::run_connected(args.connect.quota_store_url(), |credentials, store| {
+        sync(&args, credentials, store, &chosen)
     });
-    drop(runtime);
-    exit
+    exit.unwrap_or_else(|message| usage(&args, &message))
 }
 
 /// The streams a run reads, and whether they are the default list (then a 403 skips one).

@@ -69,24 +69,10 @@ fn demo_walks_every_error_class_within_30_seconds() {
 
 #[test]
 fn mock_prints_its_base_url_first_then_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(["mock"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("impact mock starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("the first line arrives");
-    let url = first.trim().to_owned();
-    let served = std::panic::catch_unwind(|| {
+    let stderr = with_mock(&[], |url| {
         assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
         let run = impact_with_env(
-            &["api", "/Campaigns/1000", "--base-url", &url],
+            &["api", "/Campaigns/1000", "--base-url", url],
             b"",
             &[
                 ("IMPACT_ACCOUNT_SID", DEMO_ACCOUNT_SID),
@@ -95,13 +81,6 @@ fn mock_prints_its_base_url_first_then_serves() {
         );
         check(&run, 0, &["\"CampaignId\":\"1000\""]);
     });
-    // The mock serves until interrupted; this test interrupts it.
-    child.kill().expect("the mock can be stopped");
-    let output = child.wait_with_output().expect("the mock ends");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if let Err(panic) = served {
-        std::panic::resume_unwind(panic);
-    }
     assert!(stderr.contains(DEMO_ACCOUNT_SID), "{stderr}");
 }
 
