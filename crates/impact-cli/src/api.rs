@@ -1,36 +1,18 @@
 //! `impact api`: calls the impact.com APIs from the command line, in the spirit of `gh api`
 //! (SPEC 6.2), and maps every way the call can end to an exit code and a report.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::pin::pin;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use futures_util::TryStreamExt;
-use impact_client::{
-    ApiKind, Client, DEFAULT_BASE_URL, Error, ErrorKind, Format, Method, Request, Response,
-    RetryPolicy,
-};
+use impact_client::{ApiKind, Client, Error, ErrorKind, Format, Method, Request, Response};
 use impact_errors::Report;
 use serde::Serialize;
 
+use crate::connect::{self, ConnectArgs, Credentials, QuotaStore, RetryArgs, SID_VAR, TOKEN_VAR};
 use crate::exit::Exit;
 use crate::report::{InputInfo, ReportJson, render_human};
-
-/// The environment variable holding the Account SID.
-pub(crate) const SID_VAR: &str = "IMPACT_ACCOUNT_SID";
-/// The environment variable holding the auth token.
-pub(crate) const TOKEN_VAR: &str = "IMPACT_AUTH_TOKEN";
-
-/// The most attempts `--max-attempts` allows: beyond a few dozen, retrying only adds load.
-const MAX_ATTEMPTS_LIMIT: u32 = 20;
-/// The largest `--backoff-ms`: the policy caps every backoff at 20 s, and the initial one may
-/// not exceed the cap.
-const BACKOFF_MS_LIMIT: u64 = 20_000;
-/// The largest `--max-wait`: a day, the longest window the API's limits have (SPEC 2.6).
-const MAX_WAIT_LIMIT_SECS: f64 = 86_400.0;
-/// The largest `--timeout`: an hour for one attempt is already far beyond any answer.
-const TIMEOUT_LIMIT_SECS: f64 = 3_600.0;
 
 /// Which API relative paths are rooted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,9 +80,8 @@ pub(crate) struct ApiArgs {
     #[arg(long = "json-errors")]
     json_errors: bool,
 
-    /// The API's base URL; plain http is refused unless the host is loopback.
-    #[arg(long = "base-url", value_name = "URL", default_value = DEFAULT_BASE_URL)]
-    base_url: String,
+    #[command(flatten)]
+    connect: ConnectArgs,
 
     /// Which API relative paths are rooted in.
     #[arg(long, value_enum, default_value = "partner")]
@@ -111,22 +92,8 @@ pub(crate) struct ApiArgs {
     #[arg(long)]
     idempotent: bool,
 
-    /// Attempts in all, the first included (1 means no retry), from 1 to 20.
-    #[arg(long = "max-attempts", value_name = "N", default_value = "4", value_parser = parse_max_attempts)]
-    max_attempts: u32,
-
-    /// The backoff before the first retry, in milliseconds, from 1 to 20000.
-    #[arg(long = "backoff-ms", value_name = "MS", default_value = "500", value_parser = parse_backoff_ms)]
-    backoff_ms: u64,
-
-    /// The longest wait for a server hint or for pacing, in seconds (0 to 86400); a longer
-    /// one fails at once with exit code 4.
-    #[arg(long = "max-wait", value_name = "SECS", default_value = "60", value_parser = parse_max_wait)]
-    max_wait: Duration,
-
-    /// The per-attempt timeout in seconds, above 0 and at most 3600.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    retry: RetryArgs,
 }
 
 /// Parses `-X`: an HTTP method token, upper-cased so that `-X post` means POST.
@@ -175,68 +142,6 @@ fn is_token_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
-/// Parses `--max-attempts`: 1 to [`MAX_ATTEMPTS_LIMIT`].
-fn parse_max_attempts(text: &str) -> Result<u32, String> {
-    let out_of_range =
-        || format!("{text:?} is out of range: attempts must be 1 to {MAX_ATTEMPTS_LIMIT}");
-    let attempts: u32 = text.trim().parse().map_err(|_| out_of_range())?;
-    if (1..=MAX_ATTEMPTS_LIMIT).contains(&attempts) {
-        Ok(attempts)
-    } else {
-        Err(out_of_range())
-    }
-}
-
-/// Parses `--backoff-ms`: 1 to [`BACKOFF_MS_LIMIT`].
-fn parse_backoff_ms(text: &str) -> Result<u64, String> {
-    let out_of_range =
-        || format!("{text:?} is out of range: the backoff must be 1 to {BACKOFF_MS_LIMIT} ms");
-    let millis: u64 = text.trim().parse().map_err(|_| out_of_range())?;
-    if (1..=BACKOFF_MS_LIMIT).contains(&millis) {
-        Ok(millis)
-    } else {
-        Err(out_of_range())
-    }
-}
-
-/// The lower bound of a number of seconds.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum AtLeast {
-    /// Zero is allowed.
-    Zero,
-    /// Zero is not: the value must be above it.
-    AboveZero,
-}
-
-/// Parses a number of seconds (decimals allowed) from `at_least` to `max`.
-fn parse_secs(text: &str, at_least: AtLeast, max: f64, what: &str) -> Result<Duration, String> {
-    let bound = match at_least {
-        AtLeast::AboveZero => "above 0",
-        AtLeast::Zero => "0 or more",
-    };
-    let out_of_range =
-        || format!("{text:?} is out of range: {what} must be {bound} and at most {max} seconds");
-    let secs: f64 = text.trim().parse().map_err(|_| out_of_range())?;
-    let too_small = match at_least {
-        AtLeast::AboveZero => secs <= 0.0,
-        AtLeast::Zero => secs < 0.0,
-    };
-    if !secs.is_finite() || too_small || secs > max {
-        return Err(out_of_range());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| out_of_range())
-}
-
-/// Parses `--max-wait`: 0 to a day.
-fn parse_max_wait(text: &str) -> Result<Duration, String> {
-    parse_secs(text, AtLeast::Zero, MAX_WAIT_LIMIT_SECS, "the maximum wait")
-}
-
-/// Parses `--timeout`: above 0, at most an hour.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    parse_secs(text, AtLeast::AboveZero, TIMEOUT_LIMIT_SECS, "the timeout")
-}
-
 /// How a call ended, decided inside the runtime and reported after it has stopped, so that
 /// no log line can follow the final report on stderr.
 enum Ending {
@@ -252,56 +157,25 @@ enum Ending {
 
 /// Runs `impact api`.
 pub(crate) fn run(args: ApiArgs) -> Exit {
-    let (sid, token) = match credentials() {
-        Ok(pair) => pair,
-        Err(message) => return usage(&args, &message),
-    };
-    crate::logging::init();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return usage(&args, &format!("cannot start the async runtime: {error}")),
-    };
-    let ending = runtime.block_on(call(&args, sid, token));
-    // Stopping the runtime ends every task (pooled connections included) before the report
-    // below is written, so it is the last thing on stderr whatever RUST_LOG asks for.
-    drop(runtime);
-    finish(&args, ending)
-}
-
-/// Reads the credentials from the environment. The token is never echoed.
-fn credentials() -> Result<(String, String), String> {
-    let read = |name: &str, what: &str| match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Ok(value),
-        Ok(_) | Err(std::env::VarError::NotPresent) => Err(format!(
-            "{name} is not set: export the account's {what} (impact.com: Settings > API)"
-        )),
-        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
-    };
-    Ok((
-        read(SID_VAR, "Account SID")?,
-        read(TOKEN_VAR, "auth token")?,
-    ))
+    let ending = connect::run_connected(args.connect.quota_store_url(), |credentials, store| {
+        call(&args, credentials, store)
+    });
+    match ending {
+        Ok(ending) => finish(&args, ending),
+        Err(message) => usage(&args, &message),
+    }
 }
 
 /// The call itself: builds the client and the request, sends it, prints the body or items.
-async fn call(args: &ApiArgs, sid: String, token: String) -> Ending {
-    let policy = RetryPolicy::new()
-        .with_max_attempts(args.max_attempts)
-        .with_initial_backoff(Duration::from_millis(args.backoff_ms))
-        .with_max_wait(args.max_wait)
-        .with_attempt_timeout(args.timeout);
-    let client = Client::builder()
+async fn call(args: &ApiArgs, credentials: Credentials, store: QuotaStore) -> Ending {
+    let builder = Client::builder()
         .api(args.api.into())
-        .account_sid(sid)
-        .auth_token(token)
-        .base_url(args.base_url.clone())
+        .account_sid(credentials.sid)
+        .auth_token(credentials.token)
+        .base_url(args.connect.base_url.clone())
         .format(if args.xml { Format::Xml } else { Format::Json })
-        .retry_policy(policy)
-        .build();
-    let client = match client {
+        .retry_policy(args.retry.policy());
+    let client = match connect::with_quota_store(builder, store, "api").build() {
         Ok(client) => client,
         Err(error) => return Ending::Refused(error),
     };
@@ -408,7 +282,7 @@ async fn paginate(client: &Client, request: Request) -> Ending {
                 .num_pages
                 .map(|n| format!(" of {n}"))
                 .unwrap_or_default();
-            eprintln!("impact api: page {page_number}{of}, {count} items so far");
+            crate::say!("impact api: page {page_number}{of}, {count} items so far");
         }
     }
 }
@@ -416,8 +290,7 @@ async fn paginate(client: &Client, request: Request) -> Ending {
 /// Writes bytes to stdout and flushes them. A closed pipe (`| head`) ends the command
 /// quietly; any other failure is reported.
 fn write_stdout(bytes: &[u8]) -> Ending {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+    match crate::output::stdout(bytes) {
         Ok(()) => Ending::Done,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ending::Done,
         Err(error) => Ending::Output(error),
@@ -460,10 +333,10 @@ struct NullReport {
 
 /// The `--json-errors` object for exit 3 (and for the failures that have no report).
 #[derive(Debug, Serialize)]
-struct FailureLine<'a> {
-    error: &'a str,
-    message: String,
-    attempts: u32,
+pub(crate) struct FailureLine<'a> {
+    pub(crate) error: &'a str,
+    pub(crate) message: String,
+    pub(crate) attempts: u32,
 }
 
 /// Reports how the call ended on stderr and returns the exit code.
@@ -472,7 +345,7 @@ fn finish(args: &ApiArgs, ending: Ending) -> Exit {
         Ending::Done => Exit::Success,
         Ending::Refused(error) => usage(args, &error.to_string()),
         Ending::Output(error) => {
-            eprintln!("impact api: cannot write to stdout: {error}");
+            crate::say!("impact api: cannot write to stdout: {error}");
             Exit::Usage
         }
         Ending::Failed(error) => report_failure(args, &error),
@@ -481,9 +354,9 @@ fn finish(args: &ApiArgs, ending: Ending) -> Exit {
 
 /// A usage or configuration error: a message, and with `--json-errors` a JSON line.
 fn usage(args: &ApiArgs, message: &str) -> Exit {
-    eprintln!("impact api: {message}");
+    crate::say!("impact api: {message}");
     if args.json_errors {
-        print_json_line(&FailureLine {
+        crate::output::json_line(&FailureLine {
             error: "usage",
             message: message.to_owned(),
             attempts: 0,
@@ -494,12 +367,43 @@ fn usage(args: &ApiArgs, message: &str) -> Exit {
 
 /// Explains a failed call on stderr, with the JSON line last when asked for.
 fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
+    let failure = Failure {
+        prefix: format!("impact api: {}", args.method),
+        path: &args.path,
+        json_errors: args.json_errors,
+        max_wait: args.retry.max_wait,
+    };
+    report_client_failure(&failure, error)
+}
+
+/// How a command describes a failed call.
+pub(crate) struct Failure<'a> {
+    /// What starts each line: `impact api: GET`, `impact sync: Actions: GET`.
+    pub(crate) prefix: String,
+    /// The path asked for, when the error carries no URL.
+    pub(crate) path: &'a str,
+    /// Whether the last line of stderr is a JSON object.
+    pub(crate) json_errors: bool,
+    /// `--max-wait`, named when a wait was longer.
+    pub(crate) max_wait: std::time::Duration,
+}
+
+/// Explains a failed call of the client on stderr (the `explain` report of the answer when
+/// there is one), with the `--json-errors` line last when asked for, and gives the exit code.
+pub(crate) fn report_client_failure(failure: &Failure<'_>, error: &Error) -> Exit {
+    let Failure {
+        prefix,
+        path,
+        json_errors,
+        ..
+    } = failure;
+    let json_errors = *json_errors;
     let attempts = error.attempts();
     let tries = match attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),
     };
-    let target = error.url().unwrap_or(args.path.as_str());
+    let target = error.url().unwrap_or(path);
     let report = error.api_error();
     let info = InputInfo {
         bytes_read: None,
@@ -508,16 +412,13 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
     };
     match error.kind() {
         ErrorKind::Api => {
-            eprintln!(
-                "impact api: {} {target}: the API answered with an error after {tries}",
-                args.method
-            );
+            crate::say!("{prefix} {target}: the API answered with an error after {tries}");
             match report {
-                Some(report) => eprint!("{}", render_human(report, &info)),
-                None => eprintln!("impact api: {error}"),
+                Some(report) => crate::output::stderr(&render_human(report, &info)),
+                None => crate::say!("{prefix} {target}: {error}"),
             }
-            if args.json_errors {
-                print_json_line(&report_line(report, attempts, None));
+            if json_errors {
+                crate::output::json_line(&report_line(report, attempts, None));
             }
         }
         ErrorKind::RateLimited => {
@@ -528,18 +429,17 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
                 Some(secs) => format!("come back in {secs} s"),
                 None => "come back later".to_owned(),
             };
-            eprintln!(
-                "impact api: {} {target}: rate limited after {tries}: {}; {when} (the wait is \
-                 longer than --max-wait {} s, so it was not slept)",
-                args.method,
+            crate::say!(
+                "{prefix} {target}: rate limited after {tries}: {}; {when} (the wait is longer \
+                 than --max-wait {} s, so it was not slept)",
                 error.message(),
-                args.max_wait.as_secs_f64()
+                failure.max_wait.as_secs_f64()
             );
             if let Some(report) = report {
-                eprint!("{}", render_human(report, &info));
+                crate::output::stderr(&render_human(report, &info));
             }
-            if args.json_errors {
-                print_json_line(&report_line(report, attempts, Some(secs)));
+            if json_errors {
+                crate::output::json_line(&report_line(report, attempts, Some(secs)));
             }
         }
         ErrorKind::Timeout | ErrorKind::Connection => {
@@ -548,9 +448,9 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
             } else {
                 "connection"
             };
-            eprintln!("impact api: {} {target}: {error}", args.method);
-            if args.json_errors {
-                print_json_line(&FailureLine {
+            crate::say!("{prefix} {target}: {error}");
+            if json_errors {
+                crate::output::json_line(&FailureLine {
                     error: kind,
                     message: error.to_string(),
                     attempts,
@@ -560,9 +460,9 @@ fn report_failure(args: &ApiArgs, error: &Error) -> Exit {
         _ => {
             // A success body that could not be used (a page that is not a list, a body over
             // the success cap): the API answered, but not with what was asked for.
-            eprintln!("impact api: {} {target}: {error}", args.method);
-            if args.json_errors {
-                print_json_line(&FailureLine {
+            crate::say!("{prefix} {target}: {error}");
+            if json_errors {
+                crate::output::json_line(&FailureLine {
                     error: error.kind().as_str(),
                     message: error.to_string(),
                     attempts,
@@ -588,21 +488,11 @@ fn report_line(
     }
 }
 
-/// Prints one JSON object as the last line of stderr.
-fn print_json_line(value: &impl Serialize) {
-    // Serialising these plain structs cannot fail; the fallback keeps the promise of a JSON
-    // object on the last line anyway.
-    let line = serde_json::to_string(value).unwrap_or_else(|_| {
-        r#"{"error":"report","message":"could not serialise the report"}"#.into()
-    });
-    let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
-    let _ = stderr.flush();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::{parse_backoff_ms, parse_max_attempts, parse_max_wait, parse_timeout};
+    use std::time::Duration;
 
     fn check<T: PartialEq + std::fmt::Debug>(
         parse: fn(&str) -> Result<T, String>,

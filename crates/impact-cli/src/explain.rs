@@ -1,7 +1,7 @@
 //! `impact explain`: decodes a response body from a file or stdin and explains it (SPEC 6.1).
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -77,6 +77,12 @@ fn read_bounded(reader: impl Read, limit: usize) -> io::Result<Input> {
 /// Runs `impact explain`: prints one report on stdout and answers 0, or a message on stderr
 /// and 2 when the input cannot be read.
 pub(crate) fn run(args: ExplainArgs) -> Exit {
+    // A body pasted from a failed call may hold the token a server echoed: when the token is in
+    // this environment, the report never shows it.
+    if let Some(token) = env_value(crate::connect::TOKEN_VAR) {
+        let sid = env_value(crate::connect::SID_VAR);
+        crate::output::protect(sid.as_deref(), &token);
+    }
     let from_stdin = args
         .file
         .as_deref()
@@ -95,12 +101,12 @@ pub(crate) fn run(args: ExplainArgs) -> Exit {
                 Some(path) if !from_stdin => format!("{}", path.display()),
                 _ => "stdin".to_owned(),
             };
-            eprintln!("impact explain: cannot read {source}: {error}");
+            crate::say!("impact explain: cannot read {source}: {error}");
             return Exit::Usage;
         }
     };
     if input.truncated {
-        eprintln!(
+        crate::say!(
             "impact explain: the input is larger than {} MiB; explaining its first {} MiB",
             INPUT_MAX_BYTES >> 20,
             INPUT_MAX_BYTES >> 20
@@ -124,18 +130,21 @@ pub(crate) fn run(args: ExplainArgs) -> Exit {
     print(&text)
 }
 
+/// A variable of the environment, unless unset, empty or not UTF-8.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
 /// Writes the report to stdout. A reader that went away (`impact explain | head -1`) is not
 /// an error worth a message; any other failure to write is reported on stderr.
 fn print(text: &str) -> Exit {
-    let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match crate::output::stdout(text.as_bytes()) {
         Ok(()) => Exit::Success,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
         Err(error) => {
-            eprintln!("impact explain: cannot write the report to stdout: {error}");
+            crate::say!("impact explain: cannot write the report to stdout: {error}");
             Exit::Usage
         }
     }

@@ -13,7 +13,8 @@ pub(crate) const DEFAULT_FILTER: &str = "warn";
 /// The default fmt writer writes each event synchronously, so that once a command's work is
 /// done nothing it logged can arrive after its final report on stderr. Colours are used only
 /// on a terminal and never when `NO_COLOR` is set. The client and the mock never log the auth
-/// token, and nothing here logs the environment or request headers.
+/// token, nothing here logs the environment or request headers, and the writer redacts the
+/// token all the same ([`crate::output`]).
 pub(crate) fn init() {
     let (filter, bad_filter) = match std::env::var("RUST_LOG") {
         Ok(text) if !text.trim().is_empty() => match EnvFilter::try_new(text.trim()) {
@@ -28,7 +29,7 @@ pub(crate) fn init() {
     // first one simply stays.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::output::RedactingStderr)
         .with_ansi(ansi)
         .try_init();
     if bad_filter {

@@ -9,17 +9,22 @@
 //! impact explain body.json --status 400
 //! impact explain - --status 200 --content-type application/xml --json < body.xml
 //! impact api /Campaigns --paginate
+//! impact sync --to sqlite:impact.sqlite3
 //! impact mock
 //! impact demo
 //! ```
 
 mod api;
+mod connect;
 mod demo;
 mod exit;
 mod explain;
 mod logging;
 mod mock;
+#[macro_use]
+mod output;
 mod report;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -52,6 +57,10 @@ enum Command {
     /// Run the loopback mock of the API in the foreground; the first stdout line is its base
     /// URL. Serves until interrupted.
     Mock(mock::MockArgs),
+    /// Copy the account's data into SQLite or JSONL, completely and resumably, within the
+    /// quota (credentials from IMPACT_ACCOUNT_SID and IMPACT_AUTH_TOKEN). Run it again to
+    /// resume or to read what changed.
+    Sync(sync::SyncArgs),
     /// Walk through every error class against an in-process mock with the real client,
     /// showing what the server did and what the client decided and why.
     Demo(demo::DemoArgs),
@@ -65,6 +74,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Api(args) => api::run(args),
         Command::Mock(args) => mock::run(args),
+        Command::Sync(args) => sync::run(args),
         Command::Demo(args) => demo::run(args),
     };
     exit.into()

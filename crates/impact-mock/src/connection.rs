@@ -16,6 +16,7 @@ use crate::quota::QuotaDecision;
 use crate::render;
 use crate::router::{self, Response};
 use crate::server::Shared;
+use crate::time::Timestamp;
 
 /// The block a generated body is written from.
 const BLOCK_BYTES: usize = 64 * 1024;
@@ -132,7 +133,8 @@ async fn serve_api_request(
                 (shared, account),
             ));
         }
-        write_response(stream, out, &response, keep_alive, head_only).await?;
+        let now = shared.clock.now();
+        write_response(stream, out, &response, now, keep_alive, head_only).await?;
         if keep_alive {
             Next::KeepAlive
         } else {
@@ -179,16 +181,20 @@ fn record(
     }
 }
 
-/// Writes a normal answer in one write.
+/// Writes a normal answer in one write. Its `Date` is the world's clock, as a server's own
+/// clock would be: a client learns the world's time from it (scripted faults send only the
+/// headers they were given).
 async fn write_response(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
     response: &Response,
+    now: Timestamp,
     keep_alive: bool,
     head_only: bool,
 ) -> io::Result<()> {
     out.clear();
     http::status_line(out, false, response.status, http::reason(response.status));
+    http::header(out, "Date", &now.to_http_date());
     http::header(out, "Content-Type", response.content_type);
     http::header_u64(out, "Content-Length", response.body.len() as u64);
     match response.quota {

@@ -105,6 +105,22 @@ impl Timestamp {
         format!("{date}T{time}Z")
     }
 
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`: the IMF-fixdate of HTTP's `Date` header (RFC 9110
+    /// section 5.6.7).
+    pub(crate) fn to_http_date(self) -> String {
+        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let days = self.0.div_euclid(DAY);
+        let (year, month, day) = civil_from_days(days);
+        let (_, time) = split(self.0);
+        // 1970-01-01 was a Thursday.
+        let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
+        let month = MONTHS[(month - 1).clamp(0, 11) as usize];
+        format!("{weekday}, {day:02} {month} {year:04} {time} GMT")
+    }
+
     /// Parses `YYYY-MM-DD` (local midnight), `YYYY-MM-DDTHH:MM[:SS[.fff]]` (local time), or
     /// either with `Z` or `±HH:MM` (`±HHMM`, `±HH`). A space may stand for the `T`.
     pub(crate) fn parse_api(text: &str) -> Result<Timestamp, TimeError> {
@@ -365,6 +381,22 @@ mod tests {
         assert_eq!(at("2024-03-10T10:00:00Z"), -7);
         assert_eq!(at("2024-11-03T08:59:59Z"), -7);
         assert_eq!(at("2024-11-03T09:00:00Z"), -8);
+    }
+
+    #[test]
+    fn http_dates_read_back_as_the_same_instant() {
+        assert_eq!(
+            Timestamp::from_unix_seconds(784_111_777).to_http_date(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        for seconds in [0, 951_782_400, 1_709_164_800, 1_748_736_000, 4_102_444_799] {
+            let text = Timestamp::from_unix_seconds(seconds).to_http_date();
+            assert_eq!(
+                impact_errors::parse_http_date(&text),
+                Ok(seconds as u64),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   client), commits each page with its checkpoint, resumes a stopped run, splits a window
 //!   the API refuses for size, requests an export job once and polls it after a restart.
 //!
+//! - [`truth`]: a store held against a ground truth over the period synced.
+//!
 //! The crate knows no command line: `impact sync` in `impact-cli` is built on it.
 //!
 //! ```no_run
@@ -39,15 +41,19 @@
 
 mod error;
 pub mod plan;
+mod raw;
+mod redact;
 mod runner;
 mod source;
 mod state;
 pub mod store;
 pub mod stream;
 mod time;
+pub mod truth;
 
 pub use error::{SyncError, SyncErrorKind};
 pub use plan::{StreamPlan, SyncOptions, Window};
+pub use redact::{REDACTED, Redactor};
 pub use runner::{DEFAULT_POLL_INTERVAL, Event, Runner, StreamReport};
 pub use source::{Answer, ClientSource, FetchError, Source, classify, refused_for_size};
 pub use state::{JobTicket, Mode, RunState, StreamState};

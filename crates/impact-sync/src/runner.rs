@@ -22,14 +22,16 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::SyncError;
-use crate::plan::{self, Plan, SyncOptions, Unit, Window, begin_run};
+use crate::plan::{self, Plan, StreamPlan, SyncOptions, Unit, Window, begin_run};
+use crate::raw;
 use crate::source::{Answer, FetchError, Source};
 use crate::state::{JobTicket, Mode, RunState, StreamState};
 use crate::store::{Batch, Committed, Row, Store, key_of};
 use crate::stream::{DateFilter, DateForm, FanOut, Key, Read, StreamSpec, streams};
-use crate::time::Timestamp;
+use crate::time::{DAY, Timestamp};
 
 /// How often an export job is polled while it runs.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -181,6 +183,28 @@ impl<S: Source, St: Store> Runner<S, St> {
         self.calls
     }
 
+    /// The plan of the next run of `spec` (what `impact sync --plan` prints): the run in
+    /// progress as recorded, or a new run over the partitions discovered now (the parent lists
+    /// are read: those are the only calls made). Nothing is committed.
+    pub async fn plan(&mut self, spec: &'static StreamSpec) -> Result<StreamPlan, SyncError> {
+        let state = self.store.state(spec.name);
+        let calls_before = self.calls;
+        let partitions = match &state.run {
+            Some(run) => run.partitions.len() as u64,
+            None => self.partitions(spec).await?.len() as u64,
+        };
+        let discovery = self.calls - calls_before;
+        StreamPlan::of(
+            spec,
+            &state,
+            &self.options,
+            self.source.now(),
+            partitions,
+            discovery,
+        )
+        .map_err(|error| error.in_stream(spec.name))
+    }
+
     /// Syncs one stream: resumes its run if one was stopped, else starts one, and reads it to
     /// the end (or to the call limit).
     pub async fn sync(&mut self, spec: &'static StreamSpec) -> Result<StreamReport, SyncError> {
@@ -280,16 +304,20 @@ impl<S: Source, St: Store> Runner<S, St> {
     ) -> Result<(), SyncError> {
         let window = self.current_window(spec, run, unit);
         if let Some((_, window)) = window
-            && window.end < plan::floor(self.source.now())
+            && let Some(floor) = self.floor()
+            && window.end < floor
         {
             tracing::warn!(
                 stream = spec.name,
                 unit = run.unit,
                 "the window lies before the API's three-year floor: nothing of it can be read"
             );
-            self.finish_piece(spec, synced_until, run, unit, &[])?;
+            let (_, done) = self.finish_piece(spec, synced_until, run, unit, &[])?;
+            self.emit_all(done);
             return Ok(());
         }
+        let first_call =
+            run.unit == 0 && run.pages == 0 && run.pieces.is_empty() && run.next_page.is_none();
         let path = unit_path(spec, &unit.partition)?;
         let target = match &run.next_page {
             Some(query) => join(&path, query),
@@ -307,7 +335,13 @@ impl<S: Source, St: Store> Runner<S, St> {
         let (items, next) = decode(spec, &answer)?;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        let committed = match next {
+        if first_call && self.replan_on_server_time(spec, synced_until, run)? {
+            // The page's items are genuine and kept; the run starts over on the new plan.
+            let committed = self.commit_run(spec, synced_until, run, &rows)?;
+            self.note_page(spec, index, items.len(), committed, report);
+            return Ok(());
+        }
+        let (committed, done) = match next {
             Some(query) if run.next_page.as_ref() == Some(&query) => {
                 return Err(SyncError::unexpected(
                     "the next page link repeats the page just read",
@@ -316,12 +350,51 @@ impl<S: Source, St: Store> Runner<S, St> {
             Some(query) => {
                 run.next_page = Some(query);
                 run.pages += 1;
-                self.commit_run(spec, synced_until, run, &rows)?
+                (self.commit_run(spec, synced_until, run, &rows)?, None)
             }
             None => self.finish_piece(spec, synced_until, run, unit, &rows)?,
         };
         self.note_page(spec, index, items.len(), committed, report);
+        self.emit_all(done);
         Ok(())
+    }
+
+    /// The API's floor now, when the source knows the server's time.
+    fn floor(&self) -> Option<Timestamp> {
+        self.source
+            .knows_server_time()
+            .then(|| plan::floor(self.source.now()))
+    }
+
+    /// After a run's first answer: when the server's clock (learnt from that answer's `Date`)
+    /// and the one the run was planned with disagree by more than a day, plans the run again
+    /// from the server's `now`, since windows and the floor are the server's. This happens
+    /// only when no earlier call of the process told the source the server's time (a stream
+    /// without fan-out read first) and the server's clock is not this machine's (a mock
+    /// started with `--now`); it costs that one call.
+    fn replan_on_server_time(
+        &mut self,
+        spec: &'static StreamSpec,
+        synced_until: Option<Timestamp>,
+        run: &mut RunState,
+    ) -> Result<bool, SyncError> {
+        let now = self.source.now();
+        let windowed = !plan::filters(spec, run.mode).is_empty();
+        if !windowed || now.secs_since(run.until).abs() <= DAY {
+            return Ok(false);
+        }
+        tracing::info!(
+            stream = spec.name,
+            planned = %run.until,
+            server = %now,
+            "the server's clock is not this machine's: the run is planned again"
+        );
+        let before = StreamState {
+            synced_until,
+            run: None,
+        };
+        *run = begin_run(spec, &before, &self.options, now, run.partitions.clone())?;
+        Ok(true)
     }
 
     /// The window the current unit (or piece) reads, its start moved up to the API's floor for
@@ -335,7 +408,9 @@ impl<S: Source, St: Store> Runner<S, St> {
     ) -> Option<(DateFilter, Window)> {
         let (filter, unit_window) = unit.filter?;
         let mut window = run.pieces.first().copied().unwrap_or(unit_window);
-        let floor = plan::floor(self.source.now());
+        let Some(floor) = self.floor() else {
+            return Some((filter, window));
+        };
         if filter.has_floor() && window.start < floor {
             if run.next_page.take().is_some() {
                 tracing::info!(
@@ -349,7 +424,7 @@ impl<S: Source, St: Store> Runner<S, St> {
     }
 
     /// Moves past the current piece (or unit, when it was the last piece) and commits `rows`
-    /// with that checkpoint.
+    /// with that checkpoint; gives the [`Event::UnitDone`] to emit once the page is noted.
     fn finish_piece(
         &mut self,
         spec: &'static StreamSpec,
@@ -357,7 +432,7 @@ impl<S: Source, St: Store> Runner<S, St> {
         run: &mut RunState,
         unit: &Unit,
         rows: &[Row],
-    ) -> Result<Committed, SyncError> {
+    ) -> Result<(Committed, Option<Event>), SyncError> {
         run.next_page = None;
         run.job = None;
         run.pages += 1;
@@ -373,17 +448,14 @@ impl<S: Source, St: Store> Runner<S, St> {
             run.unit += 1;
         }
         let committed = self.commit_run(spec, synced_until, run, rows)?;
-        if unit_done {
-            let units = Plan::new(spec, run).len();
-            self.emit(Event::UnitDone {
-                stream: spec.name,
-                unit: index,
-                units,
-                window: unit.filter.map(|(_, window)| window),
-                partition: unit.partition.clone(),
-            });
-        }
-        Ok(committed)
+        let done = unit_done.then(|| Event::UnitDone {
+            stream: spec.name,
+            unit: index,
+            units: Plan::new(spec, run).len(),
+            window: unit.filter.map(|(_, window)| window),
+            partition: unit.partition.clone(),
+        });
+        Ok((committed, done))
     }
 
     /// Replaces the window being read by its halves, or ends the run when it cannot be split.
@@ -468,8 +540,9 @@ impl<S: Source, St: Store> Runner<S, St> {
         let window = unit.filter;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        let committed = self.finish_piece(spec, synced_until, run, unit, &rows)?;
+        let (committed, done) = self.finish_piece(spec, synced_until, run, unit, &rows)?;
         self.note_page(spec, index, items.len(), committed, report);
+        self.emit_all(done);
         Ok(())
     }
 
@@ -638,6 +711,12 @@ impl<S: Source, St: Store> Runner<S, St> {
         });
     }
 
+    fn emit_all(&mut self, events: impl IntoIterator<Item = Event>) {
+        for event in events {
+            self.emit(event);
+        }
+    }
+
     fn emit(&mut self, event: Event) {
         tracing::debug!(?event, "sync");
         if let Some(callback) = &mut self.on_event {
@@ -770,13 +849,16 @@ fn date_text(form: DateForm, at: Timestamp) -> String {
     }
 }
 
-/// The items of an answer and the query of its next page.
-fn decode(spec: &StreamSpec, answer: &Answer) -> Result<(Vec<Value>, Option<String>), SyncError> {
+/// The items of an answer, each as the API sent it, and the query of its next page.
+fn decode<'a>(
+    spec: &StreamSpec,
+    answer: &'a Answer,
+) -> Result<(Vec<&'a RawValue>, Option<String>), SyncError> {
     if let Read::Single = spec.read {
-        let value: Value = serde_json::from_slice(&answer.body).map_err(|error| {
+        let value: &RawValue = serde_json::from_slice(&answer.body).map_err(|error| {
             SyncError::unexpected(format!("{} is not json: {error}", spec.name))
         })?;
-        if !value.is_object() {
+        if !value.get().starts_with('{') {
             return Err(SyncError::unexpected(format!(
                 "{} is not an object",
                 spec.name
@@ -784,10 +866,11 @@ fn decode(spec: &StreamSpec, answer: &Answer) -> Result<(Vec<Value>, Option<Stri
         }
         return Ok((vec![value], None));
     }
-    let page = decode_list(answer)?;
+    let page = raw::page(&answer.body)
+        .map_err(|error| SyncError::unexpected(format!("not a json list page: {error}")))?;
     let next = page
-        .meta
-        .next()
+        .next
+        .as_deref()
         .map(page_query)
         .filter(|query| !query.is_empty());
     Ok((page.items, next))
@@ -798,13 +881,14 @@ fn decode_list(answer: &Answer) -> Result<impact_codec::Page, SyncError> {
         .map_err(|error| SyncError::unexpected(format!("not a list page: {error}")))
 }
 
-/// Rows of a page's items. Report rows carry no key: each gets an `Id` attribute of the
-/// report, the window's start and the row's position in the export
-/// (`mp_action_listing/2025-04-01T00:00:00Z/17`), added to the record so that every store
-/// (a JSONL file keeps only records) can tell rows apart.
+/// Rows of a page's items, each record the item's text as sent (see [`raw::compact`]).
+/// Report rows carry no key: each gets an `Id` attribute of the report, the window's start and
+/// the row's position in the export (`mp_action_listing/2025-04-01T00:00:00Z/17`), added to the
+/// record (re-serialised) so that every store (a JSONL file keeps only records) can tell rows
+/// apart.
 fn rows_of(
     spec: &StreamSpec,
-    items: &[Value],
+    items: &[&RawValue],
     partition: &[String],
     window: Option<(DateFilter, Window)>,
 ) -> Result<Vec<Row>, SyncError> {
@@ -812,18 +896,19 @@ fn rows_of(
     items
         .iter()
         .enumerate()
-        .map(|(index, item)| match Row::from_item(item, spec.key) {
-            Some(row) => Ok(row),
+        .map(|(index, item)| match raw::key_of(item, spec.key) {
+            Some(id) => Ok(Row::new(id, raw::compact(item.get()))),
             None if export => {
                 let start = window
                     .map(|(_, window)| window.start.to_string())
                     .unwrap_or_default();
                 let id = format!("{}/{start}/{index}", partition.join("/"));
-                let mut item = item.clone();
-                match item.as_object_mut() {
+                let mut value: Value = serde_json::from_str(item.get())
+                    .map_err(|error| SyncError::unexpected(error.to_string()))?;
+                match value.as_object_mut() {
                     Some(object) => {
                         object.insert("Id".to_owned(), Value::String(id.clone()));
-                        Ok(Row::new(id, item.to_string()))
+                        Ok(Row::new(id, value.to_string()))
                     }
                     None => Err(SyncError::unexpected(format!(
                         "a row of {} is not an object",

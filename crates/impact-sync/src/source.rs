@@ -9,7 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use impact_client::{Client, Clock, Request, TokioClock};
 use tokio::time::Instant;
-use zeroize::Zeroizing;
+
+use crate::redact::Redactor;
 
 use crate::time::Timestamp;
 
@@ -68,6 +69,13 @@ pub trait Source: Send + Sync {
     /// Now, by the server's clock when it is known (the windows of a run end here).
     fn now(&self) -> Timestamp;
 
+    /// Whether [`Source::now`] is the server's clock (learnt from an answer) rather than an
+    /// estimate. Until it is, the runner does not judge windows against the API's floor: a
+    /// run resumed by a new process reads its next window as planned.
+    fn knows_server_time(&self) -> bool {
+        true
+    }
+
     /// A GET of `target`: a path relative to the account root (or absolute under
     /// `/Mediapartners/`, `/Advertisers/`), with its query.
     fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send;
@@ -82,6 +90,10 @@ macro_rules! delegate_source {
         impl<T: Source + ?Sized> Source for $pointer {
             fn now(&self) -> Timestamp {
                 (**self).now()
+            }
+
+            fn knows_server_time(&self) -> bool {
+                (**self).knows_server_time()
             }
 
             fn get(&self, target: &str) -> impl Future<Output = Result<Answer, FetchError>> + Send {
@@ -114,7 +126,7 @@ pub struct ClientSource {
     client: Client,
     clock: Arc<dyn Clock>,
     server_time: Arc<Mutex<Option<(Timestamp, Instant)>>>,
-    secrets: Arc<[Zeroizing<Vec<u8>>]>,
+    redactor: Arc<Redactor>,
 }
 
 impl fmt::Debug for ClientSource {
@@ -122,13 +134,10 @@ impl fmt::Debug for ClientSource {
         f.debug_struct("ClientSource")
             .field("client", &self.client)
             .field("clock", &self.clock)
-            .field("secrets", &"<redacted>")
+            .field("redactor", &self.redactor)
             .finish()
     }
 }
-
-/// What replaces a secret found in an answer.
-const REDACTED: &[u8] = b"<redacted>";
 
 impl ClientSource {
     /// A source on `client`, whose auth token is `auth_token`, sleeping on tokio's clock.
@@ -138,24 +147,21 @@ impl ClientSource {
 
     /// A source on `client` that reads time and sleeps through `clock`.
     pub fn with_clock(client: Client, auth_token: &str, clock: Arc<dyn Clock>) -> ClientSource {
-        let secrets = secret_forms(client.account_sid(), auth_token);
+        let redactor = Redactor::new(client.account_sid(), auth_token);
         ClientSource {
             client,
             clock,
             server_time: Arc::new(Mutex::new(None)),
-            secrets: secrets.into(),
+            redactor: Arc::new(redactor),
         }
     }
 
     /// The body with every form of the token replaced.
     fn scrub(&self, body: Bytes) -> Bytes {
-        let mut body = body;
-        for secret in self.secrets.iter() {
-            if memchr::memmem::find(&body, secret).is_some() {
-                body = Bytes::from(replace_all(&body, secret, REDACTED));
-            }
+        match self.redactor.redact(&body) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(scrubbed) => Bytes::from(scrubbed),
         }
-        body
     }
 
     /// The client.
@@ -196,6 +202,13 @@ impl Source for ClientSource {
         }
     }
 
+    fn knows_server_time(&self) -> bool {
+        self.server_time
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
     async fn get(&self, target: &str) -> Result<Answer, FetchError> {
         match self.client.send(Request::get(target)).await {
             Ok(response) => {
@@ -215,72 +228,6 @@ impl Source for ClientSource {
     async fn sleep(&self, duration: Duration) {
         self.clock.sleep(duration).await;
     }
-}
-
-/// The forms a token can be echoed in: as is, percent-encoded (RFC 3986, and as a form
-/// value), base64 alone and inside the account's Basic credentials (without padding, so that
-/// the padded text is found too). Empty and repeated forms are skipped.
-fn secret_forms(sid: &str, token: &str) -> Vec<Zeroizing<Vec<u8>>> {
-    if token.is_empty() {
-        return Vec::new();
-    }
-    let percent: String = token
-        .bytes()
-        .map(
-            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                true => char::from(b).to_string(),
-                false => format!("%{b:02X}"),
-            },
-        )
-        .collect();
-    let form = impact_codec::encode_form([("", token)]);
-    let credentials = Zeroizing::new(format!("{sid}:{token}"));
-    let candidates = [
-        Zeroizing::new(token.to_owned()),
-        Zeroizing::new(percent),
-        Zeroizing::new(form.trim_start_matches('=').to_owned()),
-        Zeroizing::new(base64(token.as_bytes())),
-        Zeroizing::new(base64(credentials.as_bytes())),
-    ];
-    let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    for candidate in candidates {
-        let bytes = candidate.as_bytes();
-        if !bytes.is_empty() && !forms.iter().any(|form| form[..] == *bytes) {
-            forms.push(Zeroizing::new(bytes.to_vec()));
-        }
-    }
-    forms
-}
-
-/// Standard base64 without padding, as `Authorization: Basic` carries credentials (a
-/// prefix of the padded text).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for shift in [18, 12, 6, 0].into_iter().take(chunk.len() + 1) {
-            out.push(char::from(ALPHABET[(n >> shift & 63) as usize]));
-        }
-    }
-    out
-}
-
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = memchr::memmem::find(rest, needle) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
 }
 
 /// Turns a client error into a [`FetchError`]: a refusal for size is one the runner can act on.
@@ -331,48 +278,6 @@ pub fn refused_for_size(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_rfc_examples_unpadded() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg"),
-            ("fo", "Zm8"),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg"),
-            ("fooba", "Zm9vYmE"),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (input, expect) in cases {
-            assert_eq!(base64(input.as_bytes()), expect, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn every_form_of_the_token_is_replaced() {
-        let forms = secret_forms("IRsid", "to k/en");
-        let texts: Vec<String> = forms
-            .iter()
-            .map(|form| String::from_utf8_lossy(form).into_owned())
-            .collect();
-        assert_eq!(
-            texts,
-            [
-                "to k/en",
-                "to%20k%2Fen",
-                "to+k%2Fen",
-                base64(b"to k/en").as_str(),
-                base64(b"IRsid:to k/en").as_str(),
-            ]
-        );
-        let body = b"a to k/en b to%20k%2Fen c to k/ento k/en";
-        assert_eq!(
-            replace_all(body, b"to k/en", REDACTED),
-            b"a <redacted> b to%20k%2Fen c <redacted><redacted>"
-        );
-        assert!(secret_forms("IRsid", "").is_empty());
-        assert_eq!(secret_forms("IRsid", "plain").len(), 3);
-    }
 
     #[test]
     fn reads_refusals_for_size() {

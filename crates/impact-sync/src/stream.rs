@@ -345,9 +345,9 @@ const ACTION_CHANGES: &[DateFilter] = &[UPDATE_DATE, LOCKING_DATE, EVENT_DATE];
 
 /// Creation-date windows of lists the API filters by creation only. No window limit is
 /// documented; 45 days is kept so that no window is ever refused for its length.
-const fn created(start: &'static str, end: &'static str) -> DateFilter {
+const fn created(attribute: &'static str, start: &'static str, end: &'static str) -> DateFilter {
     DateFilter {
-        attribute: "CreationDate",
+        attribute,
         start,
         end,
         max_days: 45,
@@ -447,7 +447,7 @@ const fn action_inquiries(
     fan_out: &'static [FanOut],
     sources: &'static str,
 ) -> StreamSpec {
-    const FILTER: DateFilter = created("StartDate", "EndDate");
+    const FILTER: DateFilter = created("CreationDate", "StartDate", "EndDate");
     StreamSpec {
         fan_out,
         read: Read::Windowed {
@@ -459,11 +459,12 @@ const fn action_inquiries(
     }
 }
 
-/// Invoices by creation date. Their line items change status later (PENDING to PAID) and no
-/// filter finds that: incremental runs re-read creation windows over the lookback, assumed
-/// (not documented) to cover the time to payment.
+/// Invoices by creation date (their attribute is `CreatedDate`, oas-partner-invoices and
+/// oas-brand-invoices). Their line items change status later (PENDING to PAID) and no filter
+/// finds that: incremental runs re-read creation windows over the lookback, assumed (not
+/// documented) to cover the time to payment.
 const fn invoices(api: ApiKind, sources: &'static str) -> StreamSpec {
-    const FILTER: DateFilter = created("StartDate", "EndDate");
+    const FILTER: DateFilter = created("CreatedDate", "StartDate", "EndDate");
     StreamSpec {
         read: Read::Windowed {
             initial: FILTER,

@@ -485,10 +485,11 @@ async fn follow_pages(client: &Client, request: Request) -> (Vec<String>, usize,
             Err(error) => return (summary, total, Some(error)),
         };
         total += page.items.len();
+        // Partner campaigns (programs) carry `CampaignId` and no `Id`; other lists carry `Id`.
         let id = |index: usize| {
             page.items
                 .get(index)
-                .and_then(|item| item.get("Id"))
+                .and_then(|item| item.get("Id").or_else(|| item.get("CampaignId")))
                 .and_then(|id| id.as_str())
                 .unwrap_or("?")
                 .to_owned()

@@ -7,7 +7,10 @@ mod exit_codes;
 mod fixtures;
 mod hostile;
 mod mock_and_demo;
+mod quota_store;
+mod secrets;
 mod snapshots;
+mod sync;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

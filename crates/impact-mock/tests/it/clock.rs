@@ -110,3 +110,29 @@ async fn a_live_clock_follows_real_time_and_a_frozen_one_stands_still() {
     }
     assert_eq!(frozen.now(), start);
 }
+
+/// Every answer of the API carries a `Date` in the world's time, as a server's own clock: a
+/// client learns the world's `now` from it, and it moves with the clock.
+#[tokio::test]
+async fn answers_are_dated_in_world_time() {
+    let start: Timestamp = "2025-03-01T10:00:00Z".parse().unwrap();
+    let server = world_at(start).await;
+    for (request, status) in [
+        (Req::get("/Campaigns").json(), 200),
+        (Req::get("/Campaigns/999999").json(), 404),
+        (Req::get("/Campaigns").no_auth(), 401),
+    ] {
+        let received = exchange(server.addr(), &request).await;
+        assert_eq!(received.status(), status);
+        assert_eq!(
+            received.header("Date").as_deref(),
+            Some("Sat, 01 Mar 2025 10:00:00 GMT")
+        );
+    }
+    server.advance_clock(Duration::from_secs(86_400 + 61));
+    let received = exchange(server.addr(), &Req::get("/Campaigns").json()).await;
+    assert_eq!(
+        received.header("Date").as_deref(),
+        Some("Sun, 02 Mar 2025 10:01:01 GMT")
+    );
+}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::lock::StoreLock;
 use super::{Batch, Committed, Store, StoreError, key_of, valid_stream_name};
 use crate::state::StreamState;
 use crate::stream::Key;
@@ -20,6 +21,8 @@ use crate::stream::Key;
 /// The state file's name.
 pub const STATE_FILE: &str = "_state.json";
 const STATE_TEMP: &str = "_state.json.tmp";
+/// The lock file held while a store is open.
+pub const LOCK_FILE: &str = "_lock";
 const VERSION: u32 = 1;
 
 /// What `_state.json` holds.
@@ -52,17 +55,21 @@ pub struct JsonlStore {
     index: HashMap<String, HashMap<String, u64>>,
     /// Per stream: the file, open for appending.
     files: HashMap<String, File>,
+    /// Held while the store is open.
+    _lock: StoreLock,
 }
 
 impl JsonlStore {
     /// Opens (or creates) the store in `dir`, cutting every file back to its committed length.
     ///
     /// A directory with data files but no `_state.json` is refused: which of its lines were
-    /// committed cannot be known. (A new store writes an empty state before any line.)
+    /// committed cannot be known. (A new store writes an empty state before any line.) The
+    /// store's lock (`DIR/_lock`) is taken first: one writer at a time.
     pub fn open(dir: impl AsRef<Path>) -> Result<JsonlStore, StoreError> {
         let dir = dir.as_ref().to_owned();
         fs::create_dir_all(&dir)
             .map_err(|error| StoreError::io(&dir, "cannot create the directory", error))?;
+        let lock = StoreLock::acquire(&dir.join(LOCK_FILE))?;
         let state_path = dir.join(STATE_FILE);
         let saved = if state_path.exists() {
             read_saved(&state_path)?
@@ -82,6 +89,7 @@ impl JsonlStore {
             saved,
             index: HashMap::new(),
             files: HashMap::new(),
+            _lock: lock,
         })
     }
 

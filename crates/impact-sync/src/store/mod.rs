@@ -4,24 +4,26 @@
 //! the two implementations; another (Postgres, Parquet) is one more.
 
 mod jsonl;
+mod lock;
 mod sqlite;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use jsonl::{JsonlStore, STATE_FILE};
+pub use jsonl::{JsonlStore, LOCK_FILE, STATE_FILE};
 pub use sqlite::SqliteStore;
 
 use crate::state::StreamState;
 use crate::stream::Key;
 use crate::time::Timestamp;
 
-/// One item to store: its primary key and the item as the API sent it, as compact JSON.
+/// One item to store: its primary key and the item as the API sent it in JSON.
 ///
-/// The record is the item re-serialized from its decoded form: the same attributes and
-/// values, keys in sorted order, no whitespace. Two reads of an unchanged item give the same
-/// text, so a store can tell a changed item from an unchanged one by comparing records.
+/// The runner keeps the bytes of each item as the page carried them (attribute order, number
+/// forms and escapes included), less the whitespace between tokens, so that a record is one
+/// line. Two reads of an unchanged item give the same text, so a store tells a changed item
+/// from an unchanged one by comparing records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub(crate) id: String,
@@ -29,8 +31,9 @@ pub struct Row {
 }
 
 impl Row {
-    /// A row of an item, its key read by `key`. `None` when the item lacks the key (or it is
-    /// not a string or a number).
+    /// A row of a parsed item, serialised compactly (keys in the map's order), its key read by
+    /// `key`. `None` when the item lacks the key (or it is not a string or a number). The
+    /// runner stores list items as they were sent instead; this is for items it builds.
     ///
     /// ```
     /// use impact_sync::{Key, Row};
@@ -71,11 +74,7 @@ impl Row {
 /// The key of an item by a [`Key`] rule: a string attribute as it is, a number as written.
 pub fn key_of(item: &serde_json::Value, key: Key) -> Option<String> {
     match key {
-        Key::Field(field) => match item.get(field)? {
-            serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
-            serde_json::Value::Number(number) => Some(number.to_string()),
-            _ => None,
-        },
+        Key::Field(field) => key_of_value(item.get(field)?),
         Key::Fields(fields) => {
             let parts = fields
                 .iter()
@@ -84,6 +83,15 @@ pub fn key_of(item: &serde_json::Value, key: Key) -> Option<String> {
             Some(parts.join("/"))
         }
         Key::Singleton(constant) => Some(constant.to_owned()),
+    }
+}
+
+/// A key attribute's value as a key: a non-empty string as it is, a number as written.
+pub(crate) fn key_of_value(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
     }
 }
 
@@ -189,6 +197,8 @@ pub enum StoreErrorKind {
     Corrupt,
     /// A stream name that cannot be a table or file name.
     InvalidName,
+    /// Another open store (another process, most likely another sync) holds the store's lock.
+    Locked,
 }
 
 /// Why a store could not open, read or commit.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::lock::StoreLock;
 use super::{Batch, Committed, Store, StoreError, StoreErrorKind, valid_stream_name};
 use crate::state::StreamState;
 use crate::stream::Key;
@@ -39,6 +40,8 @@ const STATE_TABLE: &str = "_impact_sync_state";
 pub struct SqliteStore {
     connection: Connection,
     path: Option<PathBuf>,
+    /// Held while the store is open (`PATH.lock`); none in memory.
+    _lock: Option<StoreLock>,
     states: BTreeMap<String, StreamState>,
     tables: HashSet<String>,
     #[cfg(test)]
@@ -46,19 +49,28 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store at `path`.
+    /// Opens (or creates) the store at `path`, taking its lock (`PATH.lock`, see
+    /// [`StoreErrorKind::Locked`]): one writer at a time. Readers such as `sqlite3` are not
+    /// concerned: WAL lets them read while a sync writes.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = StoreLock::acquire(Path::new(&lock_path))?;
         let connection = Connection::open(path).map_err(|error| with_path(error, path))?;
-        SqliteStore::setup(connection, Some(path.to_owned()))
+        SqliteStore::setup(connection, Some(path.to_owned()), Some(lock))
     }
 
     /// A store in memory, for tests and examples.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        SqliteStore::setup(Connection::open_in_memory()?, None)
+        SqliteStore::setup(Connection::open_in_memory()?, None, None)
     }
 
-    fn setup(connection: Connection, path: Option<PathBuf>) -> Result<SqliteStore, StoreError> {
+    fn setup(
+        connection: Connection,
+        path: Option<PathBuf>,
+        lock: Option<StoreLock>,
+    ) -> Result<SqliteStore, StoreError> {
         // WAL keeps readers (sqlite3 on the same file) out of the writer's way; FULL makes a
         // committed transaction survive a power loss, not only a crash of the process.
         let mode: String =
@@ -78,6 +90,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             connection,
             path,
+            _lock: lock,
             states,
             tables: HashSet::new(),
             #[cfg(test)]

@@ -10,5 +10,4 @@ mod runner;
 mod stores;
 mod support;
 mod table;
-#[cfg(feature = "living-mock")]
 mod world;

@@ -1,5 +1,6 @@
-//! The runner through the real client against impact-mock on loopback, as it is today:
-//! paginated campaigns, ads and actions, and faults scripted in the middle of a window. Waits
+//! The runner through the real client against impact-mock on loopback: paginated campaigns,
+//! ads and actions, and faults scripted in the middle of a window; items stored byte for byte
+//! as the mock sent them. Waits
 //! the client decides on (backoff, `Retry-After`) go through a manual clock and take no real
 //! time.
 
@@ -7,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use futures_util::TryStreamExt;
-use impact_client::{ApiKind, Client, ManualClock, Request};
+use impact_client::{ApiKind, Client, ManualClock};
 use impact_mock::{
     DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, Fault, MockServer, Quota, RequestMatch, Resource,
 };
@@ -17,7 +17,7 @@ use impact_sync::{
     Timestamp,
 };
 
-use crate::support::{Kind, TempDir};
+use crate::support::{Kind, TempDir, ground_truth};
 
 /// 2025-06-01T00:00:00Z, a whole second, so that windows are reproducible.
 const NOW: u64 = 1_748_736_000;
@@ -53,21 +53,16 @@ fn spec(name: &str) -> &'static StreamSpec {
     StreamSpec::find(ApiKind::Brand, name).expect("a brand stream")
 }
 
-/// What the mock lists, read with the client's own pagination: the ground truth here.
-async fn truth(source: &ClientSource, path: &str) -> BTreeMap<String, String> {
-    let items: Vec<serde_json::Value> = source
-        .client()
-        .items(Request::get(path).query("PageSize", "20000"))
-        .try_collect()
+/// What the mock holds (`/_mock/world/{Resource}`) over the period a sync of `stream` reads.
+async fn truth(server: &MockServer, stream: &str) -> BTreeMap<String, String> {
+    let spec = spec(stream);
+    let from = impact_sync::plan::floor(Timestamp::from_unix(server.now().unix_seconds()));
+    ground_truth(&server.base_url(), "brand", spec)
         .await
-        .expect("the list");
-    items
         .into_iter()
-        .map(|item| {
-            (
-                item["Id"].as_str().expect("an id").to_owned(),
-                item.to_string(),
-            )
+        .filter(|(_, line)| {
+            let item = serde_json::from_str(line).expect("a json line");
+            spec.in_period(&item, from)
         })
         .collect()
 }
@@ -121,11 +116,9 @@ async fn brand_lists_land_whole_in_the_calls_planned() {
     for kind in Kind::ALL {
         let dir = TempDir::new("mock-lists");
         let mut store = kind.open(dir.path()).expect("a store");
-        for (stream, path, partitions, discovery) in [
-            ("Campaigns", "/Campaigns", 1, 0),
-            ("Ads", "/Ads", 1, 0),
-            ("Actions", "/Actions", 3, 1),
-        ] {
+        for (stream, partitions, discovery) in
+            [("Campaigns", 1, 0), ("Ads", 1, 0), ("Actions", 3, 1)]
+        {
             let plan = StreamPlan::of(
                 spec(stream),
                 &StreamState::default(),
@@ -138,7 +131,7 @@ async fn brand_lists_land_whole_in_the_calls_planned() {
             let mut runner = Runner::new(&source, &mut store);
             let report = runner.sync(spec(stream)).await.expect("a sync");
             assert!(report.complete, "{kind:?} {stream}");
-            let expected = truth(&source, path).await;
+            let expected = truth(&server, stream).await;
             let records = store.records(stream, Key::Field("Id")).expect("records");
             assert_eq!(records.len(), expected.len(), "{kind:?} {stream}");
             assert!(
@@ -168,7 +161,7 @@ async fn a_503_and_a_429_mid_window_are_waited_out() {
     assert!(report.complete);
     assert_eq!(report.calls, 3, "a call is a page, whatever its attempts");
     assert_eq!(ads_requests(&server), (1, 5, 3));
-    let expected = truth(&source, "/Ads").await;
+    let expected = truth(&server, "Ads").await;
     assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
 }
 
@@ -211,7 +204,7 @@ async fn a_rate_limit_beyond_the_wait_stops_and_the_next_run_resumes() {
         assert!(report.resumed && report.complete, "{kind:?}");
         assert_eq!(report.calls, 2, "{kind:?}");
         assert_eq!(ads_requests(&server), (1, 4, 3), "{kind:?}");
-        let expected = truth(&source, "/Ads").await;
+        let expected = truth(&server, "Ads").await;
         assert!(store.records("Ads", Key::Field("Id")).expect("records") == expected);
     }
 }
@@ -339,4 +332,39 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// Items land as the API sent them: the attributes in the server's order, numbers and escapes
+/// as written; only the whitespace between tokens goes, so that a record is one line.
+#[tokio::test]
+async fn items_land_exactly_as_the_api_sent_them() {
+    let server = mock().await;
+    let body = "{\"@page\": \"1\", \"@nextpageuri\": \"\",\n \"Ads\": [\n  {\"Name\": \"caf\\u00e9 \\\"deal\\\"\", \"Id\": \"7\", \"Amount\": 1.50, \"Tags\": [ \"a\" , \"b\" ]},\n  {\"Id\":17,\"Z\":null}\n ]}";
+    for kind in Kind::ALL {
+        server.push_fault(
+            RequestMatch::prefix(&ads_prefix()),
+            1,
+            Fault::raw(200, "application/json", body),
+        );
+        let source = source(&server);
+        let dir = TempDir::new("raw");
+        let mut store = kind.open(dir.path()).expect("a store");
+        let report = Runner::new(&source, &mut *store)
+            .sync(spec("Ads"))
+            .await
+            .expect("a sync");
+        assert!(report.complete);
+        let records = store.records("Ads", Key::Field("Id")).expect("records");
+        let expect: BTreeMap<String, String> = [
+            (
+                "7".to_owned(),
+                r#"{"Name":"caf\u00e9 \"deal\"","Id":"7","Amount":1.50,"Tags":["a","b"]}"#
+                    .to_owned(),
+            ),
+            ("17".to_owned(), r#"{"Id":17,"Z":null}"#.to_owned()),
+        ]
+        .into();
+        assert_eq!(records, expect, "{kind:?}");
+    }
+    server.shutdown().await;
 }

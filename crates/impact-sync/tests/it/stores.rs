@@ -143,6 +143,22 @@ fn both_stores_refuse_names_that_are_not_streams() {
     }
 }
 
+/// One writer per store: a second open of a store that is open fails at once with `Locked`,
+/// and the store opens again once the first is dropped (as when its process ends).
+#[test]
+fn a_store_has_one_writer_at_a_time() {
+    for kind in Kind::ALL {
+        let dir = TempDir::new("lock");
+        let first = kind.open(dir.path()).expect("the first writer");
+        let Err(error) = kind.open(dir.path()) else {
+            panic!("{kind:?}: a second writer opened the store");
+        };
+        assert_eq!(error.kind(), StoreErrorKind::Locked, "{kind:?}: {error}");
+        drop(first);
+        kind.open(dir.path()).expect("the store, free again");
+    }
+}
+
 #[test]
 fn a_jsonl_directory_with_data_but_no_state_is_refused() {
     let dir = TempDir::new("orphan");

@@ -65,3 +65,43 @@ pub(crate) fn poll_once<F: Future>(future: F) -> Option<F::Output> {
         Poll::Pending => None,
     }
 }
+
+/// The ground truth of a stream at the mock's `now` (`GET /_mock/world/{Resource}`), by the
+/// stream's key: each item's line exactly as the mock serves it in JSON.
+pub(crate) async fn ground_truth(
+    base_url: &str,
+    api: &str,
+    spec: &impact_sync::StreamSpec,
+) -> std::collections::BTreeMap<String, String> {
+    let url = format!(
+        "{base_url}/_mock/world/{}?account={}&api={api}",
+        spec.name(),
+        impact_mock::DEMO_ACCOUNT_SID
+    );
+    let response = reqwest::get(&url).await.expect("the ground truth");
+    assert!(response.status().is_success(), "GET {url}");
+    let body = response.text().await.expect("a body");
+    body.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let item: serde_json::Value = serde_json::from_str(line).expect("a json line");
+            let key = impact_sync::store::key_of(&item, spec.key()).expect("a key");
+            (key, line.to_owned())
+        })
+        .collect()
+}
+
+/// The records of a store against the truth over the period synced (items on or after
+/// `from`): (missing, extra, stale), where stale means a record whose bytes differ from the
+/// truth's line.
+pub(crate) fn compare(
+    records: &std::collections::BTreeMap<String, String>,
+    truth: &std::collections::BTreeMap<String, String>,
+    spec: &impact_sync::StreamSpec,
+    from: impact_sync::Timestamp,
+) -> (usize, usize, usize) {
+    let differences =
+        impact_sync::truth::compare(spec, records, truth.values().map(String::as_str), from)
+            .expect("a ground truth");
+    (differences.missing, differences.extra, differences.stale)
+}

@@ -1,12 +1,9 @@
-//! The runner against the living mock of issue 12, through its SPEC 8.4 control interface
-//! only: the ground truth at `/_mock/world/{Resource}`, the clock at `/_mock/clock`, faults at
-//! `/_mock/faults`, the request log at `/_mock/requests`. Behind the `living-mock` feature
-//! until that mock is in the tree.
+//! The runner against the living mock, through its SPEC 8.4 control interface only: the
+//! ground truth at `/_mock/world/{Resource}`, the clock at `/_mock/clock`, faults at
+//! `/_mock/faults`, the request log at `/_mock/requests`.
 //!
-//! The mock's clock follows real time from the moment it starts (its default), which over the
-//! seconds of a test leaves the world as it was; the client's clock is a manual clock set to
-//! the mock's `now`, and moved with it, because the mock sends no `Date` header for the
-//! source to read the world's time from.
+//! The source learns the world's time from the mock's `Date` header; the client's own clock
+//! is a manual one (its waits take no real time), set to the mock's `now` and moved with it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,11 +11,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use impact_client::{ApiKind, Client, ManualClock};
 use impact_mock::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, MockServer, Quota, Resource};
-use impact_sync::stream::Read;
 use impact_sync::{ClientSource, Runner, Store, StreamSpec, Timestamp, plan};
 use serde_json::{Value, json};
 
-use crate::support::{Kind, TempDir};
+use crate::support::{Kind, TempDir, compare, ground_truth};
 
 struct World {
     server: MockServer,
@@ -99,22 +95,9 @@ impl World {
             .expect("an instant")
     }
 
-    /// The ground truth of a resource: every item, by the stream's key, as a JSON value.
-    async fn truth(&self, api: &str, spec: &StreamSpec) -> BTreeMap<String, Value> {
-        let body = self
-            .get(&format!(
-                "/_mock/world/{}?account={DEMO_ACCOUNT_SID}&api={api}",
-                spec.name()
-            ))
-            .await;
-        body.lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| {
-                let item: Value = serde_json::from_str(line).expect("a json line");
-                let key = impact_sync::store::key_of(&item, spec.key()).expect("a key");
-                (key, item)
-            })
-            .collect()
+    /// The ground truth of a resource: every item's line, by the stream's key.
+    async fn truth(&self, api: &str, spec: &StreamSpec) -> BTreeMap<String, String> {
+        ground_truth(&self.server.base_url(), api, spec).await
     }
 
     /// Page fetches (2xx GETs of the API) that repeat an earlier target.
@@ -146,53 +129,6 @@ fn source(world: &World, api: ApiKind, clock: &ManualClock) -> ClientSource {
     ClientSource::with_clock(client, DEMO_AUTH_TOKEN, Arc::new(clock.clone()))
 }
 
-/// Whether an item lies in the period synced: the attribute of the stream's first read
-/// (`EventDate` for actions, `UpdateDate` for action updates) and the event of the action it
-/// belongs to (`ActionDate`: the world forgets an action's updates with the action) on or
-/// after `from`. Full-read lists have no period.
-fn in_period(spec: &StreamSpec, item: &Value, from: Timestamp) -> bool {
-    let Read::Windowed { initial, .. } = spec.read() else {
-        return true;
-    };
-    [initial.attribute(), "ActionDate"].iter().all(|attribute| {
-        item[*attribute]
-            .as_str()
-            .and_then(|text| text.parse::<Timestamp>().ok())
-            .is_none_or(|at| at >= from)
-    })
-}
-
-/// The store against the truth over the period synced (actions whose event lies on or after
-/// `from`, the floor of the last run): (missing, extra, stale).
-fn compare(
-    store: &mut dyn Store,
-    spec: &StreamSpec,
-    truth: &BTreeMap<String, Value>,
-    from: Timestamp,
-) -> (usize, usize, usize) {
-    let records = store.records(spec.name(), spec.key()).expect("records");
-    let stored: BTreeMap<&String, Value> = records
-        .iter()
-        .map(|(id, record)| (id, serde_json::from_str(record).expect("a json record")))
-        .collect();
-    let in_period = |item: &Value| in_period(spec, item, from);
-    let missing = truth
-        .iter()
-        .filter(|(id, item)| in_period(item) && !stored.contains_key(id))
-        .count();
-    // Actions that fell behind the three-year floor leave the world's truth but stay in the
-    // store: the API no longer serves them, which is no reason to delete a user's history.
-    let extra = stored
-        .iter()
-        .filter(|(id, record)| in_period(record) && !truth.contains_key(**id))
-        .count();
-    let stale = truth
-        .iter()
-        .filter(|(id, item)| stored.get(id).is_some_and(|record| record != *item))
-        .count();
-    (missing, extra, stale)
-}
-
 async fn sync_and_compare(
     world: &World,
     api: (ApiKind, &str),
@@ -208,8 +144,9 @@ async fn sync_and_compare(
         let report = runner.sync(spec).await.expect("a sync");
         assert!(report.complete, "{label} {name}");
         let truth = world.truth(api.1, spec).await;
+        let records = store.records(spec.name(), spec.key()).expect("records");
         assert_eq!(
-            compare(store, spec, &truth, from),
+            compare(&records, &truth, spec, from),
             (0, 0, 0),
             "{label} {name}"
         );
@@ -289,6 +226,7 @@ async fn faults_through_the_control_interface_are_waited_out_or_stop_resumably()
     assert_eq!(world.pages_fetched_twice().await, 0);
     let truth = world.truth("partner", spec).await;
     let from = plan::floor(start);
-    assert_eq!(compare(&mut *store, spec, &truth, from), (0, 0, 0));
+    let records = store.records(spec.name(), spec.key()).expect("records");
+    assert_eq!(compare(&records, &truth, spec, from), (0, 0, 0));
     world.server.shutdown().await;
 }
