@@ -64,14 +64,22 @@ impl Paired {
 /// How many calls of `f` take about `target`: doubles the count until a batch takes at least
 /// a tenth of the target, then scales. Always at least one.
 pub(crate) fn calibrate(target: Duration, mut f: impl FnMut()) -> u64 {
-    let floor = target / 10;
-    let mut count: u64 = 1;
-    loop {
+    calibrate_batches(target, |count| {
         let started = Instant::now();
         for _ in 0..count {
             f();
         }
-        let elapsed = started.elapsed();
+        started.elapsed()
+    })
+}
+
+/// [`calibrate`] over `batch`, which runs that many calls and says how long they took (a clock
+/// of the caller's, so that the arithmetic can be tested without timing anything).
+fn calibrate_batches(target: Duration, mut batch: impl FnMut(u64) -> Duration) -> u64 {
+    let floor = target / 10;
+    let mut count: u64 = 1;
+    loop {
+        let elapsed = batch(count);
         if elapsed >= floor || count >= 1 << 40 {
             let per_call = elapsed.as_secs_f64() / count as f64;
             let wanted = target.as_secs_f64() / per_call.max(1e-12);
@@ -139,12 +147,22 @@ mod tests {
 
     #[test]
     fn calibration_scales_to_the_target() {
-        let mut calls = 0u64;
-        let count = calibrate(Duration::from_millis(20), || {
-            calls += 1;
-            std::thread::sleep(Duration::from_micros(200));
-        });
-        // About 100 calls of 200 µs make 20 ms; sleeping overshoots, so allow a wide band.
-        assert!((10..=150).contains(&count), "{count}");
+        // Calls of a fixed virtual cost: batches double until one takes 2 ms (a tenth of the
+        // target), then the count scales to the whole target.
+        let check = |per_call_us: u64, expect_count: u64, expect_batches: &[u64]| {
+            let mut batches = Vec::new();
+            let count = calibrate_batches(Duration::from_millis(20), |count| {
+                batches.push(count);
+                Duration::from_micros(per_call_us * count)
+            });
+            assert_eq!((count, batches.as_slice()), (expect_count, expect_batches));
+        };
+        check(200, 100, &[1, 2, 4, 8, 16]);
+        check(30_000, 1, &[1]);
+        check(
+            1,
+            20_000,
+            &[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+        );
     }
 }
