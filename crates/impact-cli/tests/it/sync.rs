@@ -306,6 +306,47 @@ fn a_rate_limit_beyond_max_wait_exits_4_and_the_next_run_resumes() {
     world.assert_truth(&to, (ApiKind::Partner, "partner"), &["Actions"]);
 }
 
+/// Every 2xx target of the request log, with how often it was fetched.
+fn fetches(world: &World) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for request in world.server.requests() {
+        if (200..300).contains(&request.status) {
+            *seen.entry(request.target).or_insert(0usize) += 1;
+        }
+    }
+    seen
+}
+
+/// The default list stopped part way (`--max-calls`) and run again: the second command reads
+/// only the streams the first had not finished, so the two together fetch exactly what one
+/// uninterrupted command fetches; the command after them is a new, incremental pass.
+#[test]
+fn a_stopped_run_resumes_without_reading_finished_streams_again() {
+    let uninterrupted = World::small();
+    let dir = TempDir::new("sync-pass");
+    let whole = Target::Sqlite(&dir.path().join("whole.db")).flag();
+    sync(&uninterrupted, &["--to", &whole], 0);
+    let stopped = World::small();
+    let flag = Target::Sqlite(&dir.path().join("stopped.db")).flag();
+    // 40 calls end inside Actions, after eight finished streams.
+    sync(&stopped, &["--to", &flag, "--max-calls", "40"], 0);
+    let run = sync(&stopped, &["--to", &flag], 0);
+    assert!(
+        run.stderr
+            .contains("resuming the stopped run: 5 of 13 streams left"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fetches(&stopped), fetches(&uninterrupted));
+    let run = sync(&stopped, &["--to", &flag], 0);
+    assert!(!run.stderr.contains("resuming"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Actions: changes since the last run"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Two 503s in the middle of a window are retried: the window is read, none is skipped.
 #[test]
 fn a_503_mid_window_is_retried_and_nothing_is_skipped() {
