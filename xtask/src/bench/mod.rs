@@ -152,7 +152,7 @@ fn check_status(what: &str, status: ExitStatus) -> Result<(), String> {
 }
 
 /// The executable cargo built for binary target `name`, from its JSON build messages.
-fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
     messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
