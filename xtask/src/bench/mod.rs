@@ -1,5 +1,6 @@
-//! `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, each side
-//! interleaved with its baseline in one run (see `BENCHMARKS.md`).
+//! `cargo xtask bench [--quick] [--json] [--only sync]`: the performance figures of SPEC 7
+//! and the sync figures of SPEC 11, each side interleaved with its baseline in one run (see
+//! `BENCHMARKS.md`). `--only sync` measures the sync figures alone.
 //!
 //! `cargo xtask` runs xtask in the dev profile, where timings mean nothing. So this command
 //! builds xtask in release mode with the `bench` feature and runs that binary with
@@ -23,20 +24,29 @@ mod retry;
 mod retry_case;
 #[cfg(feature = "bench")]
 mod stats;
+#[cfg(feature = "bench")]
+mod sync;
 
 /// The flags a user may pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Flags {
     quick: bool,
     json: bool,
+    /// `--only sync`: the sync figures alone.
+    only_sync: bool,
 }
 
 fn parse_flags(args: &[String]) -> Result<Flags, String> {
     let mut flags = Flags::default();
-    for arg in args {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => flags.quick = true,
             "--json" => flags.json = true,
+            "--only" => match args.next().map(String::as_str) {
+                Some("sync") => flags.only_sync = true,
+                other => return Err(format!("bench: --only {other:?}: only `sync` is known")),
+            },
             other => return Err(format!("bench: unknown argument {other:?}")),
         }
     }
@@ -55,11 +65,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 #[cfg(feature = "bench")]
 fn measure_entry(args: &[String]) -> Result<(), String> {
-    let (probe, rest) = match args {
-        [flag, probe, rest @ ..] if flag == "--probe" => (PathBuf::from(probe), rest),
-        _ => return Err("bench --measure needs --probe PATH first".to_owned()),
+    let (probe, impact, rest) = match args {
+        [probe_flag, probe, impact_flag, impact, rest @ ..]
+            if probe_flag == "--probe" && impact_flag == "--impact" =>
+        {
+            (PathBuf::from(probe), PathBuf::from(impact), rest)
+        }
+        _ => return Err("bench --measure needs --probe PATH --impact PATH first".to_owned()),
     };
-    measure(parse_flags(rest)?, &probe)
+    measure(parse_flags(rest)?, &probe, &impact)
 }
 
 #[cfg(feature = "bench")]
@@ -113,8 +127,10 @@ fn launch(flags: Flags) -> Result<(), String> {
             "--release",
             "--package",
             "xtask",
+            "--package",
+            "impact-cli",
             "--features",
-            "bench",
+            "xtask/bench",
             "--bins",
             "--message-format=json-render-diagnostics",
         ])
@@ -126,15 +142,21 @@ fn launch(flags: Flags) -> Result<(), String> {
     let messages = String::from_utf8_lossy(&output.stdout);
     let main_exe = executable(&messages, "xtask")?;
     let probe_exe = executable(&messages, "xtask-bench-allocs")?;
+    let impact_exe = executable(&messages, "impact")?;
     let mut command = Command::new(&main_exe);
     command
         .args(["bench", "--measure", "--probe"])
-        .arg(&probe_exe);
+        .arg(&probe_exe)
+        .arg("--impact")
+        .arg(&impact_exe);
     if flags.quick {
         command.arg("--quick");
     }
     if flags.json {
         command.arg("--json");
+    }
+    if flags.only_sync {
+        command.args(["--only", "sync"]);
     }
     let status = command
         .current_dir(project_root())
@@ -181,6 +203,8 @@ struct Plan {
     client_repetition: std::time::Duration,
     /// Fresh child processes of each kind for the memory figure.
     memory_pairs: usize,
+    /// Pairs of the sync timing (a full sync, and the same pages with `impact api`).
+    sync_pairs: usize,
 }
 
 #[cfg(feature = "bench")]
@@ -194,6 +218,7 @@ impl Plan {
                 client_rounds: 18,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 5,
+                sync_pairs: 5,
             }
         } else {
             Plan {
@@ -202,6 +227,7 @@ impl Plan {
                 client_rounds: 48,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 7,
+                sync_pairs: 9,
             }
         }
     }
@@ -209,12 +235,40 @@ impl Plan {
 
 /// The measurement proper, in the release binary.
 #[cfg(feature = "bench")]
-fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
+fn measure(flags: Flags, probe: &std::path::Path, impact: &std::path::Path) -> Result<(), String> {
     let plan = Plan::new(flags.quick);
     let started = std::time::Instant::now();
-    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
     let progress = |what: &str| eprintln!("bench: {what} ({:.0?} so far)", started.elapsed());
+    let spec7 = if flags.only_sync {
+        None
+    } else {
+        Some(measure_spec7(&plan, probe, &progress)?)
+    };
+    progress("sync");
+    let sync = sync::run(impact, plan.sync_pairs)?;
+    progress("done");
+    let figures = report::Figures {
+        quick: flags.quick,
+        spec7,
+        sync,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if flags.json {
+        println!("{}", figures.json());
+    } else {
+        print!("{}", figures.table());
+    }
+    crate::goals::gate("bench", &figures.checked())
+}
 
+/// The figures of SPEC 7: codec, retry, client throughput and memory.
+#[cfg(feature = "bench")]
+fn measure_spec7(
+    plan: &Plan,
+    probe: &std::path::Path,
+    progress: &dyn Fn(&str),
+) -> Result<report::Spec7, String> {
+    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
     progress("codec");
     let codec = codec::run(
         codec::Plan {
@@ -232,22 +286,12 @@ fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
     progress("client memory");
     let memory = client::memory(&exe, &mock.base_url, plan.memory_pairs)?;
     drop(mock);
-    progress("done");
-
-    let figures = report::Figures {
-        quick: flags.quick,
+    Ok(report::Spec7 {
         codec,
         retry,
         throughput,
         memory,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    if flags.json {
-        println!("{}", figures.json());
-    } else {
-        print!("{}", figures.table());
-    }
-    crate::goals::gate("bench", &figures.checked())
+    })
 }
 
 #[cfg(test)]
@@ -267,16 +311,20 @@ mod tests {
             Ok(Flags {
                 quick: true,
                 json: true,
+                only_sync: false,
             }),
         );
         check(
-            &["--json"],
+            &["--json", "--only", "sync"],
             Ok(Flags {
                 quick: false,
                 json: true,
+                only_sync: true,
             }),
         );
         check(&["--fast"], Err(()));
+        check(&["--only"], Err(()));
+        check(&["--only", "codec"], Err(()));
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub(crate) struct Mock {
 pub(crate) struct MockSetup<'a> {
     pub(crate) seed: u64,
     pub(crate) scale: &'a str,
-    pub(crate) now: &'a str,
+    /// `--now`; `None`: the real time at start.
+    pub(crate) now: Option<&'a str>,
 }
 
 impl Mock {
@@ -28,7 +29,8 @@ impl Mock {
         let mut child = Command::new(impact)
             .args(["mock", "--frozen", "--quota", "off", "--seed"])
             .arg(setup.seed.to_string())
-            .args(["--scale", setup.scale, "--now", setup.now])
+            .args(["--scale", setup.scale])
+            .args(setup.now.map(|now| ["--now", now]).into_iter().flatten())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 
 use crate::project_root;
 
-#[cfg(feature = "chaos")]
-mod control;
+#[cfg(any(feature = "chaos", feature = "bench"))]
+pub(crate) mod control;
 #[cfg(feature = "chaos")]
 mod sync;
 
@@ -112,7 +112,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             measure_entry(&PathBuf::from(impact), rest)
         }
         [scenario, rest @ ..] if scenario == "sync" => {
-            parse_sync_flags(rest)?;
+            let flags = parse_sync_flags(rest)?;
+            let stores: Vec<&str> = flags.stores.iter().map(|store| store.name()).collect();
+            eprintln!(
+                "chaos sync: {} kills per seed and store, seeds {:?}, stores {}, {} world",
+                flags.kills,
+                flags.seeds,
+                stores.join(" and "),
+                flags.scale
+            );
             launch(args)
         }
         _ => Err(USAGE.to_owned()),

@@ -269,7 +269,7 @@ fn run_one(
     let setup = MockSetup {
         seed,
         scale: &flags.scale,
-        now: NOW,
+        now: Some(NOW),
     };
     let chaos = Side {
         mock: Mock::start(impact, &setup)?,
