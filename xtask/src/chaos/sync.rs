@@ -11,8 +11,10 @@
 //! until an attempt ends with exit 0. A fetch the chaos sync makes beyond the reference's
 //! count of the same target is a page fetched twice, charged to the kill before the attempt
 //! that made it. Then the store is compared with `/_mock/world/{Stream}` for every stream it
-//! holds, and both clocks move forward 1 to 10 days for the next round (new, changed and
-//! backdated actions), until the kills are spent (and at least one incremental round ran).
+//! holds, and both clocks move forward (30 days before the first incremental round, then 1 to
+//! 10) for the next round (new, changed and backdated actions), until the kills are spent and
+//! at least one incremental round ran. `--kills 0` is a plain full and incremental sync held
+//! to the truth.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -291,7 +293,12 @@ fn run_one(
     let max_rounds = flags.kills + 2;
     while outcome.rounds < max_rounds && (outcome.kills < flags.kills || outcome.rounds < 2) {
         if outcome.rounds > 0 {
-            let days = 1 + rng.next_u64() % 10;
+            // The first incremental round follows 30 days of the world (the issue's test);
+            // later ones 1 to 10.
+            let days = match outcome.rounds {
+                1 => 30,
+                _ => 1 + rng.next_u64() % 10,
+            };
             let body = format!(r#"{{"advance_secs": {}}}"#, days * 86_400);
             chaos.mock.call("POST", "/_mock/clock", &body)?;
             reference.mock.call("POST", "/_mock/clock", &body)?;
