@@ -54,6 +54,13 @@ struct Outcome {
     max_per_kill: usize,
     /// Fetches beyond the twin's made before any kill of their round (the runs differ).
     unexplained: usize,
+    /// Kills that landed after the command had committed the end of its pass (while it
+    /// closed the store or exited): nothing of the pass was lost, and the restart is a new,
+    /// incremental pass, as running the command again after it ended is.
+    late_kills: u32,
+    /// What those new passes fetched beyond the twin's (not pages fetched twice: the lookback
+    /// of a new incremental pass).
+    after_late_kills: usize,
     seconds: f64,
 }
 
@@ -66,6 +73,12 @@ pub(crate) fn run(impact: &Path, flags: &SyncFlags) -> Result<(), String> {
         }
     }
     print!("{}", table(&outcomes));
+    let late: usize = outcomes.iter().map(|o| o.after_late_kills).sum();
+    println!(
+        "\nlate: kills after the command had committed the end of its pass (closing the store \
+         or exiting); the restart after one is a new incremental pass, which fetched {late} \
+         pages beyond the twin's in all (the lookback), not counted as fetched twice."
+    );
     println!(
         "\n{} world, {} kills per seed and store; command: cargo xtask chaos sync --kills {} \
          --seeds {} --store {} --scale {}",
@@ -124,10 +137,11 @@ fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>5} {:>6} {:>6} {:>5} {:>6} {:>7} {:>9} {:>5} {:>5} {:>13} {:>12} {:>8}",
+        "{:>5} {:>6} {:>6} {:>5} {:>5} {:>6} {:>7} {:>9} {:>5} {:>5} {:>13} {:>12} {:>8}",
         "seed",
         "store",
         "kills",
+        "late",
         "runs",
         "rounds",
         "missing",
@@ -141,10 +155,11 @@ fn table(outcomes: &[Outcome]) -> String {
     for o in outcomes {
         let _ = writeln!(
             out,
-            "{:>5} {:>6} {:>6} {:>5} {:>6} {:>7} {:>9} {:>5} {:>5} {:>13} {:>12} {:>8.1}",
+            "{:>5} {:>6} {:>6} {:>5} {:>5} {:>6} {:>7} {:>9} {:>5} {:>5} {:>13} {:>12} {:>8.1}",
             o.seed,
             o.store,
             o.kills,
+            o.late_kills,
             o.runs,
             o.rounds,
             o.missing,
@@ -341,6 +356,12 @@ fn round(
     chaos.take_fetches()?;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut kills_this_round = 0usize;
+    let mut after_late_kill = false;
+    let finished_before = if chaos.to.exists() {
+        finished_pass(&chaos.to, chaos.kind)?
+    } else {
+        None
+    };
     loop {
         let kill_after = (outcome.kills < kills).then(|| span.mul_f64(rng.unit()));
         let ended = wait_or_kill(chaos.spawn(impact, log)?, kill_after, log)?;
@@ -353,10 +374,12 @@ fn round(
                 charged += 1;
             }
         }
-        outcome.fetched_twice += charged;
         if kills_this_round == 0 {
             outcome.unexplained += charged;
+        } else if after_late_kill {
+            outcome.after_late_kills += charged;
         } else {
+            outcome.fetched_twice += charged;
             outcome.max_per_kill = outcome.max_per_kill.max(charged);
         }
         match ended {
@@ -364,6 +387,10 @@ fn round(
             Ended::Killed => {
                 outcome.kills += 1;
                 kills_this_round += 1;
+                // Late: the pass this round began is already finished.
+                let finished = finished_pass(&chaos.to, chaos.kind)?;
+                after_late_kill = finished.is_some() && finished != finished_before;
+                outcome.late_kills += u32::from(after_late_kill);
             }
         }
     }
@@ -373,6 +400,30 @@ fn round(
     outcome.extra += truth.extra;
     outcome.stale += truth.stale;
     Ok(())
+}
+
+/// The newest pass of the store if every stream is done in it; `None` while one is pending
+/// (or the store holds none).
+fn finished_pass(to: &Path, kind: StoreKind) -> Result<Option<u64>, String> {
+    let states = open(to, kind)?.states();
+    let newest = states
+        .values()
+        .filter_map(|state| state.pass())
+        .map(|pass| pass.id())
+        .max();
+    let all_done = states.values().all(|state| {
+        state
+            .pass()
+            .is_some_and(|pass| Some(pass.id()) == newest && pass.is_done())
+    });
+    Ok(newest.filter(|_| all_done))
+}
+
+fn open(to: &Path, kind: StoreKind) -> Result<Box<dyn Store>, String> {
+    Ok(match kind {
+        StoreKind::Sqlite => Box::new(SqliteStore::open(to).map_err(|error| error.to_string())?),
+        StoreKind::Jsonl => Box::new(JsonlStore::open(to).map_err(|error| error.to_string())?),
+    })
 }
 
 /// A store against the ground truth, over every stream it holds.
@@ -392,10 +443,7 @@ fn against_truth(mock: &Mock, to: &Path, kind: StoreKind) -> Result<Truth, Strin
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| format!("the clock answered {clock}"))?;
     let from = impact_sync::plan::floor(now);
-    let mut store: Box<dyn Store> = match kind {
-        StoreKind::Sqlite => Box::new(SqliteStore::open(to).map_err(|error| error.to_string())?),
-        StoreKind::Jsonl => Box::new(JsonlStore::open(to).map_err(|error| error.to_string())?),
-    };
+    let mut store = open(to, kind)?;
     let mut truth = Truth::default();
     let streams: Vec<String> = store.states().into_keys().collect();
     for name in &streams {
