@@ -118,28 +118,8 @@ const NOT_BUILT: &str = "this xtask was built without the bench feature: run `ca
 /// Builds the release binaries and runs the measurement, passing stdout through untouched so
 /// that `--json` prints exactly one object.
 fn launch(flags: Flags) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("bench: building xtask in release mode (the first build takes a few minutes)");
-    let output = Command::new(&cargo)
-        .current_dir(project_root())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "xtask",
-            "--package",
-            "impact-cli",
-            "--features",
-            "xtask/bench",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    check_status("cargo build --release", output.status)?;
-    let messages = String::from_utf8_lossy(&output.stdout);
+    let messages = release_build("xtask/bench")?;
     let main_exe = executable(&messages, "xtask")?;
     let probe_exe = executable(&messages, "xtask-bench-allocs")?;
     let impact_exe = executable(&messages, "impact")?;
@@ -163,6 +143,24 @@ fn launch(flags: Flags) -> Result<(), String> {
         .status()
         .map_err(|error| format!("cannot run {}: {error}", main_exe.display()))?;
     check_status("the release benchmark", status)
+}
+
+/// `cargo build --release` of xtask (with `features`) and impact-cli in one invocation, so
+/// that both share one resolution of features: cargo's JSON messages, to find the executables
+/// in with [`executable`].
+pub(crate) fn release_build(features: &str) -> Result<String, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .current_dir(project_root())
+        .args(["build", "--release", "--locked", "--package", "xtask"])
+        .args(["--package", "impact-cli", "--features", features, "--bins"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    check_status("cargo build --release", output.status)?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn check_status(what: &str, status: ExitStatus) -> Result<(), String> {

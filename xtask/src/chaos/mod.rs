@@ -9,7 +9,7 @@
 //! see it, and so that the everyday xtask does not compile the HTTP stack.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::project_root;
 
@@ -142,31 +142,8 @@ fn measure_entry(_: &std::path::Path, _: &[String]) -> Result<(), String> {
 
 /// Builds impact-cli and the chaos xtask in release mode and runs the scenario.
 fn launch(args: &[String]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("chaos: building impact-cli and xtask in release mode");
-    let output = Command::new(&cargo)
-        .current_dir(project_root())
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            "impact-cli",
-            "--package",
-            "xtask",
-            "--features",
-            "xtask/chaos",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo build --release failed ({})", output.status));
-    }
-    let messages = String::from_utf8_lossy(&output.stdout);
+    let messages = crate::bench::release_build("xtask/chaos")?;
     let xtask = crate::bench::executable(&messages, "xtask")?;
     let impact = crate::bench::executable(&messages, "impact")?;
     let status = Command::new(&xtask)
