@@ -352,7 +352,8 @@ fn round(
     chaos.take_fetches()?;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut kills_this_round = 0usize;
-    let finished_before = if chaos.to.exists() {
+    let mut previous: Vec<String> = Vec::new();
+    let mut last_finished = if chaos.to.exists() {
         finished_pass(&chaos.to, chaos.kind)?
     } else {
         None
@@ -361,13 +362,27 @@ fn round(
         let kill_after = (outcome.kills < kills).then(|| span.mul_f64(rng.unit()));
         let ended = wait_or_kill(chaos.spawn(impact, log)?, kill_after, log)?;
         outcome.runs += 1;
-        let mut charged = 0;
-        for target in chaos.take_fetches()? {
+        let mut charged_targets = Vec::new();
+        let fetches = chaos.take_fetches()?;
+        for target in &fetches {
             let count = seen.entry(target.clone()).or_default();
             *count += 1;
-            if *count > allowed.get(&target).copied().unwrap_or(0) {
-                charged += 1;
+            if *count > allowed.get(target).copied().unwrap_or(0) {
+                charged_targets.push(target.as_str());
             }
+        }
+        let charged = charged_targets.len();
+        if charged > 1 && kills_this_round > 0 {
+            let killed_tail = &previous[previous.len().saturating_sub(3)..];
+            eprintln!(
+                "chaos sync: seed {} {}: run {} (after {kills_this_round} kills this round) \
+                 fetched {charged} pages beyond the twin: {charged_targets:#?}\n  the killed \
+                 run's last fetches: {killed_tail:#?}\n  this run's first: {:#?}",
+                outcome.seed,
+                outcome.store,
+                outcome.runs,
+                &fetches[..fetches.len().min(6)]
+            );
         }
         if kills_this_round == 0 {
             outcome.unexplained += charged;
@@ -375,14 +390,17 @@ fn round(
             outcome.fetched_twice += charged;
             outcome.max_per_kill = outcome.max_per_kill.max(charged);
         }
+        previous = fetches;
         match ended {
             Ended::Exited => break,
             Ended::Killed => {
                 outcome.kills += 1;
                 kills_this_round += 1;
-                // Late: the pass this round began is already finished.
+                // Late: a pass finished since the last look (the one this round or a late kill began).
                 let finished = finished_pass(&chaos.to, chaos.kind)?;
-                if finished.is_some() && finished != finished_before {
+                let late = finished.is_some() && finished != last_finished;
+                last_finished = finished;
+                if late {
                     outcome.late_kills += 1;
                     for target in run_twin(impact, reference, log)? {
                         *allowed.entry(target).or_default() += 1;
