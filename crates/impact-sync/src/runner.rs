@@ -349,8 +349,14 @@ impl<S: Source, St: Store> Runner<S, St> {
         let (items, next) = decode(spec, &answer)?;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        if first_call && self.replan_on_server_time(spec, synced_until, run)? {
+        if first_call
+            && self.replan_on_server_time(spec, synced_until, run)?
+            && self.first_target(spec, run)? != target
+        {
             // The page's items are genuine and kept; the run starts over on the new plan.
+            // (When the new plan starts with the very page just read, that page is its first
+            // page instead, below: reading it again would cost a call, and after a restart a
+            // second fetch of a page already fetched.)
             let committed = self.commit_run(spec, synced_until, run, &rows)?;
             self.note_page(spec, index, items.len(), committed, report);
             return Ok(());
@@ -410,6 +416,16 @@ impl<S: Source, St: Store> Runner<S, St> {
         };
         *run = begin_run(spec, &before, &self.options, now, run.partitions.clone())?;
         Ok(true)
+    }
+
+    /// The target of the first page of a run's first unit.
+    fn first_target(&self, spec: &StreamSpec, run: &mut RunState) -> Result<String, SyncError> {
+        let Some(unit) = Plan::new(spec, run).unit(0) else {
+            return Ok(String::new());
+        };
+        let window = self.current_window(spec, run, &unit);
+        let path = unit_path(spec, &unit.partition)?;
+        Ok(join(&path, &first_query(spec, run, &unit, window)))
     }
 
     /// The window the current unit (or piece) reads, its start moved up to the API's floor for

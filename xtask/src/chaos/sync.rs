@@ -401,7 +401,10 @@ fn round(
                 let late = finished.is_some() && finished != last_finished;
                 last_finished = finished;
                 if late {
+                    // The restart is a new pass: it is held to the twin's next pass alone.
                     outcome.late_kills += 1;
+                    allowed.clear();
+                    seen.clear();
                     for target in run_twin(impact, reference, log)? {
                         *allowed.entry(target).or_default() += 1;
                     }

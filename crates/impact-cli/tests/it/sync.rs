@@ -347,6 +347,32 @@ fn a_stopped_run_resumes_without_reading_finished_streams_again() {
     );
 }
 
+/// A process whose first call is a run's first page, planned on this machine's clock while
+/// the server's is elsewhere (the world at 2025-06-01): the run is planned again on the
+/// server's clock, and when the new plan starts with the page just read, that page is not
+/// read again. (It was, once per process: after a crash, a second page fetched twice.)
+#[test]
+fn a_run_planned_again_on_the_server_clock_reads_no_page_twice() {
+    let world = World::small();
+    let dir = TempDir::new("sync-replan");
+    let flag = Target::Sqlite(&dir.path().join("s.db")).flag();
+    let args = ["--streams", "Actions", "--to", &flag];
+    sync(&world, &args, 0);
+    world.server.clear_requests();
+    world.post("/_mock/clock", r#"{"advance_secs": 172800}"#);
+    sync(&world, &args, 0);
+    let twice: Vec<(String, usize)> = fetches(&world)
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    assert!(twice.is_empty(), "{twice:#?}");
+    world.assert_truth(
+        &Target::Sqlite(&dir.path().join("s.db")),
+        (ApiKind::Partner, "partner"),
+        &["Actions"],
+    );
+}
+
 /// Two 503s in the middle of a window are retried: the window is read, none is skipped.
 #[test]
 fn a_503_mid_window_is_retried_and_nothing_is_skipped() {
