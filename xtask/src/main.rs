@@ -6,8 +6,11 @@
 //! - `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, measured in a
 //!   release build.
 //! - `cargo xtask fuzz [--smoke]`: the cargo-fuzz targets, seeded from `fixtures/`.
+//! - `cargo xtask chaos sync [flags]`: `impact sync` killed at random moments and restarted,
+//!   then held to the mock's ground truth (SPEC 11), with impact-cli built in release mode.
 
 mod bench;
+mod chaos;
 mod fixtures;
 mod fuzz;
 mod goals;
@@ -23,6 +26,8 @@ commands:
   simulate [--json]    run the retry-policy simulator (contention, outage, rate limit)
   bench [--quick] [--json]  measure the SPEC 7 figures in a release build (see BENCHMARKS.md)
   fuzz [--smoke | --secs N] [--target NAME]...  run the cargo-fuzz targets on seeds from fixtures/
+  chaos sync [--kills N] [--seeds A,B,..] [--store sqlite|jsonl|both] [--scale small|medium]
+                       SIGKILL impact sync at random moments; hold the store to the ground truth
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         "simulate" => simulate::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "chaos" => chaos::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -54,9 +54,9 @@ pub mod truth;
 pub use error::{SyncError, SyncErrorKind};
 pub use plan::{StreamPlan, SyncOptions, Window};
 pub use redact::{REDACTED, Redactor};
-pub use runner::{DEFAULT_POLL_INTERVAL, Event, Runner, StreamReport};
+pub use runner::{DEFAULT_POLL_INTERVAL, Event, PassStart, Runner, StreamReport};
 pub use source::{Answer, ClientSource, FetchError, Source, classify, refused_for_size};
-pub use state::{JobTicket, Mode, RunState, StreamState};
+pub use state::{JobTicket, Mode, Pass, RunState, StreamState};
 pub use store::{
     Batch, Committed, JsonlStore, Row, SqliteStore, Store, StoreError, StoreErrorKind,
 };

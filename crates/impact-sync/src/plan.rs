@@ -443,6 +443,7 @@ mod tests {
         let synced = StreamState {
             synced_until: Some(at("2025-05-31T00:00:00Z")),
             run: None,
+            pass: None,
         };
         struct Case {
             api: ApiKind,
@@ -600,6 +601,7 @@ mod tests {
         let state = StreamState {
             synced_until: Some(at("2025-05-01T00:00:00Z")),
             run: None,
+            pass: None,
         };
         let partitions = vec![vec!["1000".to_owned()], vec!["1001".to_owned()]];
         let run = begin_run(

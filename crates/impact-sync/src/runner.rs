@@ -28,10 +28,14 @@ use crate::error::SyncError;
 use crate::plan::{self, Plan, StreamPlan, SyncOptions, Unit, Window, begin_run};
 use crate::raw;
 use crate::source::{Answer, FetchError, Source};
-use crate::state::{JobTicket, Mode, RunState, StreamState};
+use crate::state::{JobTicket, Mode, Pass, RunState, StreamState};
 use crate::store::{Batch, Committed, Row, Store, key_of};
 use crate::stream::{DateFilter, DateForm, FanOut, Key, Read, StreamSpec, streams};
 use crate::time::{DAY, Timestamp};
+
+mod pass;
+
+pub use pass::PassStart;
 
 /// How often an export job is polled while it runs.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -125,6 +129,8 @@ pub struct Runner<S, St> {
     poll_interval: Duration,
     calls: u64,
     on_event: Option<EventCallback>,
+    /// The pass of the stream being synced, written into each of its checkpoints.
+    pass: Option<Pass>,
 }
 
 /// What [`Runner::on_event`] keeps.
@@ -141,6 +147,7 @@ impl<S: Source, St: Store> Runner<S, St> {
             poll_interval: DEFAULT_POLL_INTERVAL,
             calls: 0,
             on_event: None,
+            pass: None,
         }
     }
 
@@ -218,6 +225,7 @@ impl<S: Source, St: Store> Runner<S, St> {
         let state = self.store.state(spec.name);
         let synced_until = state.synced_until;
         let resumed = state.run.is_some();
+        self.pass = state.pass;
         let mut run = match state.run {
             Some(run) => run,
             None => {
@@ -265,10 +273,16 @@ impl<S: Source, St: Store> Runner<S, St> {
     ) -> Result<(), SyncError> {
         loop {
             let Some(unit) = Plan::new(spec, run).unit(run.unit) else {
+                if let Some(pass) = &mut self.pass {
+                    pass.done = true;
+                }
                 let done = StreamState {
                     synced_until: Some(run.until),
                     run: None,
+                    pass: self.pass,
                 };
+                // The end of the run and the stream's end in its pass are one commit: a
+                // restart never reads a finished stream again.
                 self.commit(spec, &[], &done)?;
                 report.complete = true;
                 return Ok(());
@@ -335,8 +349,14 @@ impl<S: Source, St: Store> Runner<S, St> {
         let (items, next) = decode(spec, &answer)?;
         let rows = rows_of(spec, &items, &unit.partition, window)?;
         let index = run.unit;
-        if first_call && self.replan_on_server_time(spec, synced_until, run)? {
+        if first_call
+            && self.replan_on_server_time(spec, synced_until, run)?
+            && self.first_target(spec, run)? != target
+        {
             // The page's items are genuine and kept; the run starts over on the new plan.
+            // (When the new plan starts with the very page just read, that page is its first
+            // page instead, below: reading it again would cost a call, and after a restart a
+            // second fetch of a page already fetched.)
             let committed = self.commit_run(spec, synced_until, run, &rows)?;
             self.note_page(spec, index, items.len(), committed, report);
             return Ok(());
@@ -392,9 +412,20 @@ impl<S: Source, St: Store> Runner<S, St> {
         let before = StreamState {
             synced_until,
             run: None,
+            pass: self.pass,
         };
         *run = begin_run(spec, &before, &self.options, now, run.partitions.clone())?;
         Ok(true)
+    }
+
+    /// The target of the first page of a run's first unit.
+    fn first_target(&self, spec: &StreamSpec, run: &mut RunState) -> Result<String, SyncError> {
+        let Some(unit) = Plan::new(spec, run).unit(0) else {
+            return Ok(String::new());
+        };
+        let window = self.current_window(spec, run, &unit);
+        let path = unit_path(spec, &unit.partition)?;
+        Ok(join(&path, &first_query(spec, run, &unit, window)))
     }
 
     /// The window the current unit (or piece) reads, its start moved up to the API's floor for
@@ -672,6 +703,7 @@ impl<S: Source, St: Store> Runner<S, St> {
         let state = StreamState {
             synced_until,
             run: Some(run.clone()),
+            pass: self.pass,
         };
         self.commit(spec, rows, &state)
     }

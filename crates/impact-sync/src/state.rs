@@ -26,6 +26,10 @@ pub struct StreamState {
     /// The run in progress, if one was stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) run: Option<RunState>,
+    /// The pass (one sweep over a set of streams, see [`crate::Runner::begin_pass`]) this
+    /// stream was last part of, and whether the stream is done in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pass: Option<Pass>,
 }
 
 impl StreamState {
@@ -35,6 +39,7 @@ impl StreamState {
         StreamState {
             synced_until,
             run: None,
+            pass: None,
         }
     }
 
@@ -51,6 +56,35 @@ impl StreamState {
     /// The run in progress.
     pub fn run(&self) -> Option<&RunState> {
         self.run.as_ref()
+    }
+
+    /// The pass this stream was last part of.
+    pub fn pass(&self) -> Option<Pass> {
+        self.pass
+    }
+}
+
+/// One sweep over a set of streams (one `impact sync` command, however many times it is
+/// restarted): its number, counting up per store, and whether the stream is done in it.
+///
+/// Without it, a command restarted after a crash could not tell a stream it finished before
+/// the crash from one finished by an earlier command, and would read the first again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pass {
+    pub(crate) id: u64,
+    pub(crate) done: bool,
+}
+
+impl Pass {
+    /// The pass's number.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the stream is done in this pass.
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 }
 

@@ -1,5 +1,6 @@
-//! `cargo xtask bench [--quick] [--json]`: the performance figures of SPEC 7, each side
-//! interleaved with its baseline in one run (see `BENCHMARKS.md`).
+//! `cargo xtask bench [--quick] [--json] [--only sync]`: the performance figures of SPEC 7
+//! and the sync figures of SPEC 11, each side interleaved with its baseline in one run (see
+//! `BENCHMARKS.md`). `--only sync` measures the sync figures alone.
 //!
 //! `cargo xtask` runs xtask in the dev profile, where timings mean nothing. So this command
 //! builds xtask in release mode with the `bench` feature and runs that binary with
@@ -23,20 +24,29 @@ mod retry;
 mod retry_case;
 #[cfg(feature = "bench")]
 mod stats;
+#[cfg(feature = "bench")]
+mod sync;
 
 /// The flags a user may pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Flags {
     quick: bool,
     json: bool,
+    /// `--only sync`: the sync figures alone.
+    only_sync: bool,
 }
 
 fn parse_flags(args: &[String]) -> Result<Flags, String> {
     let mut flags = Flags::default();
-    for arg in args {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => flags.quick = true,
             "--json" => flags.json = true,
+            "--only" => match args.next().map(String::as_str) {
+                Some("sync") => flags.only_sync = true,
+                other => return Err(format!("bench: --only {other:?}: only `sync` is known")),
+            },
             other => return Err(format!("bench: unknown argument {other:?}")),
         }
     }
@@ -55,11 +65,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 #[cfg(feature = "bench")]
 fn measure_entry(args: &[String]) -> Result<(), String> {
-    let (probe, rest) = match args {
-        [flag, probe, rest @ ..] if flag == "--probe" => (PathBuf::from(probe), rest),
-        _ => return Err("bench --measure needs --probe PATH first".to_owned()),
+    let (probe, impact, rest) = match args {
+        [probe_flag, probe, impact_flag, impact, rest @ ..]
+            if probe_flag == "--probe" && impact_flag == "--impact" =>
+        {
+            (PathBuf::from(probe), PathBuf::from(impact), rest)
+        }
+        _ => return Err("bench --measure needs --probe PATH --impact PATH first".to_owned()),
     };
-    measure(parse_flags(rest)?, &probe)
+    measure(parse_flags(rest)?, &probe, &impact)
 }
 
 #[cfg(feature = "bench")]
@@ -104,43 +118,49 @@ const NOT_BUILT: &str = "this xtask was built without the bench feature: run `ca
 /// Builds the release binaries and runs the measurement, passing stdout through untouched so
 /// that `--json` prints exactly one object.
 fn launch(flags: Flags) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("bench: building xtask in release mode (the first build takes a few minutes)");
-    let output = Command::new(&cargo)
-        .current_dir(project_root())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "xtask",
-            "--features",
-            "bench",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    check_status("cargo build --release", output.status)?;
-    let messages = String::from_utf8_lossy(&output.stdout);
+    let messages = release_build("xtask/bench")?;
     let main_exe = executable(&messages, "xtask")?;
     let probe_exe = executable(&messages, "xtask-bench-allocs")?;
+    let impact_exe = executable(&messages, "impact")?;
     let mut command = Command::new(&main_exe);
     command
         .args(["bench", "--measure", "--probe"])
-        .arg(&probe_exe);
+        .arg(&probe_exe)
+        .arg("--impact")
+        .arg(&impact_exe);
     if flags.quick {
         command.arg("--quick");
     }
     if flags.json {
         command.arg("--json");
     }
+    if flags.only_sync {
+        command.args(["--only", "sync"]);
+    }
     let status = command
         .current_dir(project_root())
         .status()
         .map_err(|error| format!("cannot run {}: {error}", main_exe.display()))?;
     check_status("the release benchmark", status)
+}
+
+/// `cargo build --release` of xtask (with `features`) and impact-cli in one invocation, so
+/// that both share one resolution of features: cargo's JSON messages, to find the executables
+/// in with [`executable`].
+pub(crate) fn release_build(features: &str) -> Result<String, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .current_dir(project_root())
+        .args(["build", "--release", "--locked", "--package", "xtask"])
+        .args(["--package", "impact-cli", "--features", features, "--bins"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    check_status("cargo build --release", output.status)?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn check_status(what: &str, status: ExitStatus) -> Result<(), String> {
@@ -152,7 +172,7 @@ fn check_status(what: &str, status: ExitStatus) -> Result<(), String> {
 }
 
 /// The executable cargo built for binary target `name`, from its JSON build messages.
-fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
     messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
@@ -181,6 +201,8 @@ struct Plan {
     client_repetition: std::time::Duration,
     /// Fresh child processes of each kind for the memory figure.
     memory_pairs: usize,
+    /// Pairs of the sync timing (a full sync, and the same pages with `impact api`).
+    sync_pairs: usize,
 }
 
 #[cfg(feature = "bench")]
@@ -194,6 +216,7 @@ impl Plan {
                 client_rounds: 18,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 5,
+                sync_pairs: 5,
             }
         } else {
             Plan {
@@ -202,6 +225,7 @@ impl Plan {
                 client_rounds: 48,
                 client_repetition: Duration::from_millis(250),
                 memory_pairs: 7,
+                sync_pairs: 9,
             }
         }
     }
@@ -209,12 +233,40 @@ impl Plan {
 
 /// The measurement proper, in the release binary.
 #[cfg(feature = "bench")]
-fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
+fn measure(flags: Flags, probe: &std::path::Path, impact: &std::path::Path) -> Result<(), String> {
     let plan = Plan::new(flags.quick);
     let started = std::time::Instant::now();
-    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
     let progress = |what: &str| eprintln!("bench: {what} ({:.0?} so far)", started.elapsed());
+    let spec7 = if flags.only_sync {
+        None
+    } else {
+        Some(measure_spec7(&plan, probe, &progress)?)
+    };
+    progress("sync");
+    let sync = sync::run(impact, plan.sync_pairs)?;
+    progress("done");
+    let figures = report::Figures {
+        quick: flags.quick,
+        spec7,
+        sync,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if flags.json {
+        println!("{}", figures.json());
+    } else {
+        print!("{}", figures.table());
+    }
+    crate::goals::gate("bench", &figures.checked())
+}
 
+/// The figures of SPEC 7: codec, retry, client throughput and memory.
+#[cfg(feature = "bench")]
+fn measure_spec7(
+    plan: &Plan,
+    probe: &std::path::Path,
+    progress: &dyn Fn(&str),
+) -> Result<report::Spec7, String> {
+    let exe = std::env::current_exe().map_err(|error| format!("cannot find myself: {error}"))?;
     progress("codec");
     let codec = codec::run(
         codec::Plan {
@@ -232,22 +284,12 @@ fn measure(flags: Flags, probe: &std::path::Path) -> Result<(), String> {
     progress("client memory");
     let memory = client::memory(&exe, &mock.base_url, plan.memory_pairs)?;
     drop(mock);
-    progress("done");
-
-    let figures = report::Figures {
-        quick: flags.quick,
+    Ok(report::Spec7 {
         codec,
         retry,
         throughput,
         memory,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    if flags.json {
-        println!("{}", figures.json());
-    } else {
-        print!("{}", figures.table());
-    }
-    crate::goals::gate("bench", &figures.checked())
+    })
 }
 
 #[cfg(test)]
@@ -267,16 +309,20 @@ mod tests {
             Ok(Flags {
                 quick: true,
                 json: true,
+                only_sync: false,
             }),
         );
         check(
-            &["--json"],
+            &["--json", "--only", "sync"],
             Ok(Flags {
                 quick: false,
                 json: true,
+                only_sync: true,
             }),
         );
         check(&["--fast"], Err(()));
+        check(&["--only"], Err(()));
+        check(&["--only", "codec"], Err(()));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::client::{CONCURRENCY, MemoryFigures, ThroughputFigures};
 use super::codec::CodecFigures;
 use super::retry::RetryFigures;
+use super::sync::SyncFigures;
 use crate::goals::{Checked, Goal};
 
 /// The error-body cap of impact-client's defaults, in MiB.
@@ -13,14 +14,21 @@ const ERROR_BODY_CAP_MIB: f64 = impact_client::DEFAULT_ERROR_BODY_CAP as f64 / (
 /// SPEC 7's allowance on top of the cap for the memory figure, in MiB.
 const MEMORY_SLACK_MIB: f64 = 8.0;
 
-/// Everything one run measured.
+/// Everything one run measured: the SPEC 7 figures unless `--only sync`, and the sync
+/// figures of SPEC 11.
 pub(crate) struct Figures {
     pub(crate) quick: bool,
+    pub(crate) spec7: Option<Spec7>,
+    pub(crate) sync: SyncFigures,
+    pub(crate) seconds: f64,
+}
+
+/// The figures of SPEC 7.
+pub(crate) struct Spec7 {
     pub(crate) codec: CodecFigures,
     pub(crate) retry: RetryFigures,
     pub(crate) throughput: ThroughputFigures,
     pub(crate) memory: MemoryFigures,
-    pub(crate) seconds: f64,
 }
 
 /// One line of the table.
@@ -32,7 +40,7 @@ struct Row {
     goal: Goal,
 }
 
-impl Figures {
+impl Spec7 {
     fn memory_delta(&self) -> f64 {
         self.memory.huge_median() - self.memory.tiny_median()
     }
@@ -112,6 +120,30 @@ impl Figures {
             },
         ]
     }
+}
+
+impl Figures {
+    fn rows(&self) -> Vec<Row> {
+        let mut rows = self.spec7.as_ref().map(Spec7::rows).unwrap_or_default();
+        let sync = &self.sync;
+        rows.extend([
+            Row {
+                figure: "sync.calls_ratio".to_owned(),
+                ours: format!("{} calls", sync.calls),
+                baseline: format!("{} minimum ({} actions)", sync.minimum, sync.actions),
+                value: sync.calls_ratio(),
+                goal: Goal::AtMost(1.02),
+            },
+            Row {
+                figure: "sync.time_ratio".to_owned(),
+                ours: format!("{:.3} s impact sync", sync.seconds.ours_median()),
+                baseline: format!("{:.3} s impact api", sync.seconds.baseline_median()),
+                value: sync.seconds.ratio_median(),
+                goal: Goal::AtMost(1.3),
+            },
+        ]);
+        rows
+    }
 
     /// Every figure beside its goal, for the verdict that sets the exit status.
     pub(crate) fn checked(&self) -> Vec<Checked> {
@@ -144,26 +176,70 @@ impl Figures {
         }
         let _ = writeln!(
             out,
-            "\n{} run in {:.0} s; ratios are medians of per-pair ratios (A B B A ...), {} pairs for \
-             decoding; for the client {} rounds of {} ms per side in rotating order ({CONCURRENCY} \
-             requests in flight, {}-byte JSON page; the null ratio is reqwest against itself); \
-             {} fresh processes of each kind for memory.",
-            if self.quick { "quick" } else { "full" },
+            "\n{} run in {:.0} s; ratios are medians of per-pair ratios (A B B A ...).",
+            match (self.quick, &self.spec7) {
+                (_, None) => "sync-only",
+                (true, _) => "quick",
+                (false, _) => "full",
+            },
             self.seconds,
-            self.codec.json.ours.len(),
-            self.throughput.rps.ours.len(),
-            self.throughput.repetition.as_millis(),
-            self.throughput.body_bytes,
-            self.memory.huge_mib.len(),
+        );
+        if let Some(spec7) = &self.spec7 {
+            let _ = writeln!(
+                out,
+                "{} pairs for decoding; for the client {} rounds of {} ms per side in rotating \
+                 order ({CONCURRENCY} requests in flight, {}-byte JSON page; the null ratio is \
+                 reqwest against itself); {} fresh processes of each kind for memory.",
+                spec7.codec.json.ours.len(),
+                spec7.throughput.rps.ours.len(),
+                spec7.throughput.repetition.as_millis(),
+                spec7.throughput.body_bytes,
+                spec7.memory.huge_mib.len(),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "sync: impact sync --streams Actions (a fresh SQLite file each time) against impact \
+             mock --scale medium --quota off --frozen, {} pairs; the baseline runs impact api \
+             PATH --paginate > /dev/null once per first page the sync fetched ({} processes).",
+            self.sync.seconds.ours.len(),
+            self.sync.first_pages,
         );
         out
     }
 
     /// One JSON object: every figure of SPEC 7 under its dotted key, and the sides' medians.
     pub(crate) fn json(&self) -> String {
+        let mut object = serde_json::Map::new();
+        let sync = &self.sync;
+        let mut numbers = vec![
+            ("sync.calls_ratio", sync.calls_ratio()),
+            ("sync.calls", sync.calls as f64),
+            ("sync.calls_minimum", sync.minimum as f64),
+            ("sync.time_ratio", sync.seconds.ratio_median()),
+            ("sync.seconds_impact_sync", sync.seconds.ours_median()),
+            ("sync.seconds_impact_api", sync.seconds.baseline_median()),
+            ("seconds", self.seconds),
+        ];
+        if let Some(spec7) = &self.spec7 {
+            numbers.extend(spec7.json_numbers());
+        }
+        for (key, value) in numbers {
+            let rounded = (value * 10_000.0).round() / 10_000.0;
+            object.insert(key.to_owned(), serde_json::Value::from(rounded));
+        }
+        object.insert("quick".to_owned(), serde_json::Value::from(self.quick));
+        let goals_met = crate::goals::missed(&self.checked()).is_empty();
+        object.insert("goals_met".to_owned(), serde_json::Value::from(goals_met));
+        serde_json::Value::Object(object).to_string()
+    }
+}
+
+impl Spec7 {
+    fn json_numbers(&self) -> Vec<(&'static str, f64)> {
         let codec = &self.codec;
         let rps = &self.throughput.rps;
-        let numbers = [
+        vec![
             ("codec.json_decode_ratio", codec.json.ratio_median()),
             ("codec.json_decode_ns", codec.json.ours_median()),
             ("codec.json_serde_ns", codec.json.baseline_median()),
@@ -181,16 +257,6 @@ impl Figures {
             ("client.peak_rss_mib_100mib_body", self.memory.huge_median()),
             ("client.peak_rss_mib_baseline", self.memory.tiny_median()),
             ("client.peak_rss_mib_delta", self.memory_delta()),
-            ("seconds", self.seconds),
-        ];
-        let mut object = serde_json::Map::new();
-        for (key, value) in numbers {
-            let rounded = (value * 10_000.0).round() / 10_000.0;
-            object.insert(key.to_owned(), serde_json::Value::from(rounded));
-        }
-        object.insert("quick".to_owned(), serde_json::Value::from(self.quick));
-        let goals_met = crate::goals::missed(&self.checked()).is_empty();
-        object.insert("goals_met".to_owned(), serde_json::Value::from(goals_met));
-        serde_json::Value::Object(object).to_string()
+        ]
     }
 }

@@ -8,7 +8,7 @@
 mod contention;
 mod outage;
 mod ratelimit;
-mod rng;
+pub(crate) mod rng;
 mod shared_quota;
 mod stats;
 

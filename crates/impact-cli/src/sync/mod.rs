@@ -78,7 +78,20 @@ async fn sync(
     let progress = Arc::new(Mutex::new(Progress::new()));
     let events = Arc::clone(&progress);
     let mut runner = runner.on_event(move |event| progress::lock(&events).event(event));
-    for spec in &chosen.streams {
+    // A pass over the chosen streams: after a crash or a stop, the same command reads only the
+    // streams it had not finished.
+    let pass = match runner.begin_pass(&chosen.streams) {
+        Ok(pass) => pass,
+        Err(error) => return report_sync_failure(args, &error),
+    };
+    if pass.resumed {
+        crate::say!(
+            "impact sync: resuming the stopped run: {} of {} streams left",
+            pass.streams.len(),
+            chosen.streams.len()
+        );
+    }
+    for spec in &pass.streams {
         let result = runner.sync(spec).await;
         progress::lock(&progress).stream_ended(spec.name(), result.as_ref().ok());
         match result {
@@ -95,6 +108,9 @@ async fn sync(
                     "impact sync: skipping {}: the token cannot read it (403)",
                     spec.name()
                 );
+                if let Err(error) = runner.skip_in_pass(spec) {
+                    return report_sync_failure(args, &error);
+                }
             }
             Err(error) => return report_sync_failure(args, &error),
         }

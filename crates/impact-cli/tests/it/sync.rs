@@ -306,6 +306,73 @@ fn a_rate_limit_beyond_max_wait_exits_4_and_the_next_run_resumes() {
     world.assert_truth(&to, (ApiKind::Partner, "partner"), &["Actions"]);
 }
 
+/// Every 2xx target of the request log, with how often it was fetched.
+fn fetches(world: &World) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for request in world.server.requests() {
+        if (200..300).contains(&request.status) {
+            *seen.entry(request.target).or_insert(0usize) += 1;
+        }
+    }
+    seen
+}
+
+/// The default list stopped part way (`--max-calls`) and run again: the second command reads
+/// only the streams the first had not finished, so the two together fetch exactly what one
+/// uninterrupted command fetches; the command after them is a new, incremental pass.
+#[test]
+fn a_stopped_run_resumes_without_reading_finished_streams_again() {
+    let uninterrupted = World::small();
+    let dir = TempDir::new("sync-pass");
+    let whole = Target::Sqlite(&dir.path().join("whole.db")).flag();
+    sync(&uninterrupted, &["--to", &whole], 0);
+    let stopped = World::small();
+    let flag = Target::Sqlite(&dir.path().join("stopped.db")).flag();
+    // 40 calls end inside Actions, after eight finished streams.
+    sync(&stopped, &["--to", &flag, "--max-calls", "40"], 0);
+    let run = sync(&stopped, &["--to", &flag], 0);
+    assert!(
+        run.stderr
+            .contains("resuming the stopped run: 5 of 13 streams left"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fetches(&stopped), fetches(&uninterrupted));
+    let run = sync(&stopped, &["--to", &flag], 0);
+    assert!(!run.stderr.contains("resuming"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Actions: changes since the last run"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A process whose first call is a run's first page, planned on this machine's clock while
+/// the server's is elsewhere (the world at 2025-06-01): the run is planned again on the
+/// server's clock, and when the new plan starts with the page just read, that page is not
+/// read again. (It was, once per process: after a crash, a second page fetched twice.)
+#[test]
+fn a_run_planned_again_on_the_server_clock_reads_no_page_twice() {
+    let world = World::small();
+    let dir = TempDir::new("sync-replan");
+    let flag = Target::Sqlite(&dir.path().join("s.db")).flag();
+    let args = ["--streams", "Actions", "--to", &flag];
+    sync(&world, &args, 0);
+    world.server.clear_requests();
+    world.post("/_mock/clock", r#"{"advance_secs": 172800}"#);
+    sync(&world, &args, 0);
+    let twice: Vec<(String, usize)> = fetches(&world)
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    assert!(twice.is_empty(), "{twice:#?}");
+    world.assert_truth(
+        &Target::Sqlite(&dir.path().join("s.db")),
+        (ApiKind::Partner, "partner"),
+        &["Actions"],
+    );
+}
+
 /// Two 503s in the middle of a window are retried: the window is read, none is skipped.
 #[test]
 fn a_503_mid_window_is_retried_and_nothing_is_skipped() {

@@ -273,3 +273,64 @@ fn a_window_that_cannot_be_split_ends_the_run() {
         .count();
     assert_eq!(refused, 22);
 }
+
+/// Passes: a restart resumes the newest pass and reads only the streams not done in it; a
+/// pass whose streams are all done is followed by a new one; a stream asked for beyond a
+/// resumed pass joins it; a skipped stream counts as done.
+#[test]
+fn a_restarted_pass_reads_only_the_streams_not_done_in_it() {
+    let api = FakeApi::new(1, 2, 10, 5);
+    let mut runner = Runner::new(&api, SqliteStore::open_in_memory().expect("a store"));
+    let (campaigns, company, notes) =
+        (spec("Campaigns"), spec("CompanyInformation"), spec("Notes"));
+    let mut check = |specs: &[&'static StreamSpec], expect: (u64, bool, &[&str])| {
+        let pass = runner.begin_pass(specs).expect("a pass");
+        let names: Vec<&str> = pass.streams.iter().map(|spec| spec.name()).collect();
+        assert_eq!(
+            (pass.id, pass.resumed, names.as_slice()),
+            expect,
+            "{specs:?}"
+        );
+    };
+    check(
+        &[campaigns, company],
+        (1, false, &["Campaigns", "CompanyInformation"]),
+    );
+    check(
+        &[campaigns, company],
+        (1, true, &["Campaigns", "CompanyInformation"]),
+    );
+    let mut runner = runner;
+    poll_once(runner.sync(campaigns))
+        .expect("no crash")
+        .expect("a sync");
+    let pass = runner.begin_pass(&[campaigns, company]).expect("a pass");
+    assert_eq!((pass.id, pass.resumed), (1, true));
+    assert_eq!(pass.streams, [company]);
+    poll_once(runner.sync(company))
+        .expect("no crash")
+        .expect("a sync");
+    let pass = runner.begin_pass(&[campaigns, company]).expect("a pass");
+    assert_eq!((pass.id, pass.resumed), (2, false));
+    assert_eq!(pass.streams, [campaigns, company]);
+    poll_once(runner.sync(campaigns))
+        .expect("no crash")
+        .expect("a sync");
+    // Notes was not part of pass 2: it joins it rather than wait for the next.
+    let pass = runner
+        .begin_pass(&[campaigns, company, notes])
+        .expect("a pass");
+    assert_eq!((pass.id, pass.resumed), (2, true));
+    assert_eq!(pass.streams, [company, notes]);
+    let state = runner.store().state("Notes");
+    assert_eq!(
+        state.pass().map(|pass| (pass.id(), pass.is_done())),
+        Some((2, false))
+    );
+    runner.skip_in_pass(company).expect("a skip");
+    runner.skip_in_pass(notes).expect("a skip");
+    let pass = runner
+        .begin_pass(&[campaigns, company, notes])
+        .expect("a pass");
+    assert_eq!((pass.id, pass.resumed), (3, false));
+}
