@@ -289,6 +289,9 @@ async fn replay(exchange: &Exchange, elsewhere: &MockServer) -> String {
         .clock(Arc::new(clock.clone()))
         .build()
         .expect("a valid client");
+    // The binary's global subscriber keeps every callsite enabled, so that this thread's
+    // scoped one sees every event even when another test registered its callsite first.
+    crate::redaction::global_capture();
     let events = Events::default();
     let _capture =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));

@@ -13,7 +13,7 @@ const TOKEN: &str = "tok-Secret9Zq7Wv2Lm5Xr8Pn1";
 
 /// A writer that appends to a shared buffer, for capturing the trace.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -58,13 +58,17 @@ fn check(label: &str, text: &str) {
     }
 }
 
-#[test]
-fn nothing_prints_the_token() {
-    // A global subscriber, because tracing caches per-callsite interest process-wide: a scoped
-    // one would miss events whose callsites other tests registered first without a subscriber.
-    // The other tests' traces land in the same buffer, which only widens the check.
+/// The global subscriber of this test binary, installed by the first caller: every event at
+/// every level is written to one buffer.
+///
+/// Global, because tracing caches per-callsite interest process-wide: a scoped subscriber
+/// alone would miss events whose callsites other tests registered first without one. With this
+/// one installed every callsite stays enabled, so a test's scoped subscriber (the exchange
+/// replays') sees all its thread's events too. Other tests' traces land in this buffer, which
+/// only widens the check below.
+pub(crate) fn global_capture() -> Capture {
     static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    let capture = CAPTURE
+    CAPTURE
         .get_or_init(|| {
             let capture = Capture::default();
             let writer = capture.clone();
@@ -73,10 +77,18 @@ fn nothing_prints_the_token() {
                 .with_ansi(false)
                 .with_writer(move || writer.clone())
                 .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+            // In the traced child run of `secrets.rs` its own global subscriber (to a file, at
+            // TRACE) is already installed and keeps every callsite enabled just as well; this
+            // buffer then stays empty, and the test that reads it is skipped there.
+            let _ = tracing::subscriber::set_global_default(subscriber);
             capture
         })
-        .clone();
+        .clone()
+}
+
+#[test]
+fn nothing_prints_the_token() {
+    let capture = global_capture();
     // Real time over real sockets; the client's waits go through a manual clock.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
