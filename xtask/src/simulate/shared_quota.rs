@@ -71,10 +71,18 @@ impl Reserve {
     }
 }
 
+/// Whether another tool spends part of the account's quota behind the processes' back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HiddenTool {
+    Absent,
+    /// It spends [`HIDDEN_SHARE`] of every window at a steady spacing.
+    Spending30,
+}
+
 /// One row of the report: a process count, with or without the hidden tool.
 pub(crate) struct Row {
     pub(crate) processes: usize,
-    pub(crate) hidden: bool,
+    pub(crate) hidden: HiddenTool,
     pub(crate) reserve: Reserve,
     pub(crate) max_429_per_window: u64,
     pub(crate) utilization: Estimate,
@@ -149,152 +157,182 @@ fn default_pace() -> Pace {
 
 /// Runs the scenario once with the default pace.
 #[cfg(test)]
-fn run(processes: usize, hidden: bool, seed: u64) -> RunResult {
+fn run(processes: usize, hidden: HiddenTool, seed: u64) -> RunResult {
     run_with(processes, hidden, seed, default_pace())
 }
 
 /// Runs the scenario once.
-pub(crate) fn run_with(processes: usize, hidden: bool, seed: u64, pace: Pace) -> RunResult {
-    let mut rng = Rng::seeded(seed);
-    let mut state = PaceState::default();
-    let mut account = Account { used: Vec::new() };
-    let end_us = WINDOWS * WINDOW_SECS * 1_000_000;
-    let mut queue: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
-    let mut sequence = 0_u64;
-    let mut push = |queue: &mut BinaryHeap<_>, at: u64, event: Event| {
-        sequence += 1;
-        queue.push(Reverse((at, sequence, event)));
-    };
-    let start_us = rng.next_u64() % (WINDOW_SECS * 1_000_000);
-    for worker in 0..processes * WORKERS_PER_PROCESS {
-        let at = start_us + rng.next_u64() % 10_000;
-        push(
-            &mut queue,
-            at,
-            Event::Ask {
-                worker,
-                arrival: Returning::No,
-            },
-        );
+pub(crate) fn run_with(processes: usize, hidden: HiddenTool, seed: u64, pace: Pace) -> RunResult {
+    let mut simulation = Simulation::new(seed, pace);
+    simulation.start(processes, hidden);
+    while let Some(Reverse((now, _, event))) = simulation.queue.pop() {
+        if now < simulation.end_us {
+            simulation.step(now, event);
+        }
     }
-    if hidden {
-        let spacing = WINDOW_SECS * 1_000_000 / (HIDDEN_SHARE * LIMIT as f64) as u64;
-        let mut at = rng.next_u64() % spacing;
-        while at < end_us {
-            push(&mut queue, at, Event::Hidden);
-            at += spacing;
+    simulation.result()
+}
+
+/// One run in progress: the shared pace, the account, the events to come and the tallies.
+struct Simulation {
+    rng: Rng,
+    state: PaceState,
+    pace: Pace,
+    account: Account,
+    end_us: u64,
+    /// Events by time, then by the order they were pushed in.
+    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    pushed: u64,
+    ours_429: Vec<u64>,
+    ours_ok: u64,
+    store_ops: u64,
+    too_long: u64,
+}
+
+impl Simulation {
+    fn new(seed: u64, pace: Pace) -> Simulation {
+        Simulation {
+            rng: Rng::seeded(seed),
+            state: PaceState::default(),
+            pace,
+            account: Account { used: Vec::new() },
+            end_us: WINDOWS * WINDOW_SECS * 1_000_000,
+            queue: BinaryHeap::new(),
+            pushed: 0,
+            ours_429: vec![0; WINDOWS as usize + 1],
+            ours_ok: 0,
+            store_ops: 0,
+            too_long: 0,
         }
     }
 
-    let mut ours_429 = vec![0_u64; WINDOWS as usize + 1];
-    let (mut ours_ok, mut store_ops, mut too_long) = (0_u64, 0_u64, 0_u64);
-    let rtt = |rng: &mut Rng, (mean, sd): (f64, f64)| rng.normal(mean, sd).abs() as u64;
-    while let Some(Reverse((now, _, event))) = queue.pop() {
-        if now >= end_us {
-            continue;
+    fn push(&mut self, at: u64, event: Event) {
+        self.pushed += 1;
+        self.queue.push(Reverse((at, self.pushed, event)));
+    }
+
+    /// Half of a round trip drawn from `(mean, sd)` microseconds.
+    fn half_trip(&mut self, (mean, sd): (f64, f64)) -> u64 {
+        self.rng.normal(mean, sd).abs() as u64 / 2
+    }
+
+    /// Every worker asks at once, at a random moment of the first window; the hidden tool
+    /// spends its share at a steady spacing from a random phase.
+    fn start(&mut self, processes: usize, hidden: HiddenTool) {
+        let start_us = self.rng.next_u64() % (WINDOW_SECS * 1_000_000);
+        for worker in 0..processes * WORKERS_PER_PROCESS {
+            let at = start_us + self.rng.next_u64() % 10_000;
+            let arrival = Returning::No;
+            self.push(at, Event::Ask { worker, arrival });
         }
+        if hidden == HiddenTool::Spending30 {
+            let spacing = WINDOW_SECS * 1_000_000 / (HIDDEN_SHARE * LIMIT as f64) as u64;
+            let mut at = self.rng.next_u64() % spacing;
+            while at < self.end_us {
+                self.push(at, Event::Hidden);
+                at += spacing;
+            }
+        }
+    }
+
+    fn step(&mut self, now: u64, event: Event) {
         match event {
-            Event::Ask { worker, arrival } => {
-                store_ops += 1;
-                let arrival = match arrival {
-                    Returning::No => Arrival::First,
-                    Returning::Yes => Arrival::Returning,
-                };
-                let back = now + rtt(&mut rng, STORE_RTT_US) / 2;
-                let (at, next) = match state.admit(now, &pace, MAX_WAIT, arrival) {
-                    Admit::Now => (back, Event::Send { worker }),
-                    Admit::Reserved(wait) => {
-                        (back + wait.as_micros() as u64, Event::Send { worker })
-                    }
-                    Admit::Later(wait) => {
-                        let at = back + wait.as_micros() as u64;
-                        (
-                            at + rtt(&mut rng, STORE_RTT_US) / 2,
-                            Event::Ask {
-                                worker,
-                                arrival: Returning::Yes,
-                            },
-                        )
-                    }
-                    Admit::TooLong(wait) => {
-                        too_long += 1;
-                        let at = back + wait.as_micros() as u64;
-                        (
-                            at,
-                            Event::Ask {
-                                worker,
-                                arrival: Returning::No,
-                            },
-                        )
-                    }
-                };
-                push(&mut queue, at, next);
-            }
+            Event::Ask { worker, arrival } => self.ask(now, worker, arrival),
             Event::Send { worker } => {
-                let half = rtt(&mut rng, API_RTT_US) / 2;
-                push(&mut queue, now + half, Event::Arrive { worker, sent: now });
+                let half = self.half_trip(API_RTT_US);
+                self.push(now + half, Event::Arrive { worker, sent: now });
             }
-            Event::Arrive { worker, sent } => {
-                let (status, remaining, reset, window) = account.serve(now);
-                let answered = now + (now - sent);
-                if status == StatusCode::TOO_MANY_REQUESTS {
-                    ours_429[window.min(WINDOWS as usize)] += 1;
-                } else if window > 0 && (window as u64) < WINDOWS {
-                    ours_ok += 1;
-                }
-                let unix = UNIX_ORIGIN + answered / 1_000_000;
-                let to_store = answered + rtt(&mut rng, STORE_RTT_US) / 2;
-                push(
-                    &mut queue,
-                    to_store,
-                    Event::Observe {
-                        status: status.as_u16(),
-                        remaining,
-                        reset,
-                        unix,
-                    },
-                );
-                // The worker's next call (or this one's retry) asks at once.
-                push(
-                    &mut queue,
-                    to_store,
-                    Event::Ask {
-                        worker,
-                        arrival: Returning::No,
-                    },
-                );
-            }
+            Event::Arrive { worker, sent } => self.arrive(now, worker, sent),
             Event::Observe {
                 status,
                 remaining,
                 reset,
                 unix,
             } => {
-                store_ops += 1;
+                self.store_ops += 1;
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 let info = headers(status, remaining, reset);
-                state.observe(
-                    now,
-                    &pace,
-                    &Observation::from_response(&info, status, unix, &pace),
-                );
+                let seen = Observation::from_response(&info, status, unix, &self.pace);
+                self.state.observe(now, &self.pace, &seen);
             }
             Event::Hidden => {
-                account.serve(now);
+                self.account.serve(now);
             }
         }
     }
 
-    let counted = 1..WINDOWS as usize;
-    let used: u64 = account
-        .used
-        .get(counted.clone())
-        .map_or(0, |windows| windows.iter().sum());
-    RunResult {
-        max_429_per_window: ours_429[counted.clone()].iter().copied().max().unwrap_or(0),
-        utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
-        store_ops_per_call: store_ops as f64 / ours_ok.max(1) as f64,
-        too_long,
+    /// A worker's admission at the store: it sends, waits for its slot, or asks again later.
+    fn ask(&mut self, now: u64, worker: usize, arrival: Returning) {
+        self.store_ops += 1;
+        let arrival = match arrival {
+            Returning::No => Arrival::First,
+            Returning::Yes => Arrival::Returning,
+        };
+        let back = now + self.half_trip(STORE_RTT_US);
+        let (at, next) = match self.state.admit(now, &self.pace, MAX_WAIT, arrival) {
+            Admit::Now => (back, Event::Send { worker }),
+            Admit::Reserved(wait) => (back + wait.as_micros() as u64, Event::Send { worker }),
+            Admit::Later(wait) => {
+                let at = back + wait.as_micros() as u64 + self.half_trip(STORE_RTT_US);
+                let arrival = Returning::Yes;
+                (at, Event::Ask { worker, arrival })
+            }
+            Admit::TooLong(wait) => {
+                self.too_long += 1;
+                let arrival = Returning::No;
+                (
+                    back + wait.as_micros() as u64,
+                    Event::Ask { worker, arrival },
+                )
+            }
+        };
+        self.push(at, next);
+    }
+
+    /// A call reaches the account: counted, answered, observed at the store, and the worker
+    /// asks for its next call at once.
+    fn arrive(&mut self, now: u64, worker: usize, sent: u64) {
+        let (status, remaining, reset, window) = self.account.serve(now);
+        let answered = now + (now - sent);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.ours_429[window.min(WINDOWS as usize)] += 1;
+        } else if window > 0 && (window as u64) < WINDOWS {
+            self.ours_ok += 1;
+        }
+        let unix = UNIX_ORIGIN + answered / 1_000_000;
+        let to_store = answered + self.half_trip(STORE_RTT_US);
+        let status = status.as_u16();
+        self.push(
+            to_store,
+            Event::Observe {
+                status,
+                remaining,
+                reset,
+                unix,
+            },
+        );
+        let arrival = Returning::No;
+        self.push(to_store, Event::Ask { worker, arrival });
+    }
+
+    /// The figures over the counted windows (all but the first).
+    fn result(&self) -> RunResult {
+        let counted = 1..WINDOWS as usize;
+        let used: u64 = self
+            .account
+            .used
+            .get(counted.clone())
+            .map_or(0, |windows| windows.iter().sum());
+        RunResult {
+            max_429_per_window: self.ours_429[counted.clone()]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0),
+            utilization: used as f64 / (LIMIT * counted.len() as u64) as f64,
+            store_ops_per_call: self.store_ops as f64 / self.ours_ok.max(1) as f64,
+            too_long: self.too_long,
+        }
     }
 }
 
@@ -303,9 +341,9 @@ pub(crate) fn run_with(processes: usize, hidden: bool, seed: u64, pace: Pace) ->
 pub(crate) fn rows() -> Vec<Row> {
     let mut rows = Vec::new();
     let variants = [
-        (false, Reserve::Horizon),
-        (true, Reserve::Horizon),
-        (true, Reserve::UpToMaxWait),
+        (HiddenTool::Absent, Reserve::Horizon),
+        (HiddenTool::Spending30, Reserve::Horizon),
+        (HiddenTool::Spending30, Reserve::UpToMaxWait),
     ];
     for (hidden, reserve) in variants {
         for processes in PROCESS_COUNTS {
@@ -337,14 +375,18 @@ pub(crate) fn rows() -> Vec<Row> {
     rows
 }
 
-fn run_seed(processes: usize, hidden: bool, index: u64, reserve: Reserve) -> RunResult {
-    let seed = (processes as u64) << 40 | u64::from(hidden) << 32 | index;
+fn run_seed(processes: usize, hidden: HiddenTool, index: u64, reserve: Reserve) -> RunResult {
+    let hidden_bit = u64::from(hidden == HiddenTool::Spending30);
+    let seed = (processes as u64) << 40 | hidden_bit << 32 | index;
     run_with(processes, hidden, seed, reserve.pace())
 }
 
 impl Row {
     fn name(&self) -> String {
-        let hidden = if self.hidden { "_hidden30" } else { "" };
+        let hidden = match self.hidden {
+            HiddenTool::Absent => "",
+            HiddenTool::Spending30 => "_hidden30",
+        };
         let reserve = match self.reserve {
             Reserve::Horizon => "",
             Reserve::UpToMaxWait => "_reserve_all",
@@ -360,8 +402,8 @@ pub(crate) fn checked(rows: &[Row]) -> Vec<Checked> {
     for row in rows {
         let (most_429, least_use) = match (row.reserve, row.hidden) {
             (Reserve::UpToMaxWait, _) => (Goal::Record, Goal::Record),
-            (Reserve::Horizon, true) => (Goal::AtMost(1.0), Goal::AtLeast(0.95)),
-            (Reserve::Horizon, false) => (Goal::AtMost(0.0), Goal::AtLeast(0.95)),
+            (Reserve::Horizon, HiddenTool::Spending30) => (Goal::AtMost(1.0), Goal::AtLeast(0.95)),
+            (Reserve::Horizon, HiddenTool::Absent) => (Goal::AtMost(0.0), Goal::AtLeast(0.95)),
         };
         checked.push(Checked::new(
             format!("{}.max_429_per_window", row.name()),
@@ -398,7 +440,10 @@ pub(crate) fn table(rows: &[Row]) -> String {
         out.push_str(&format!(
             "{:>5}  {:<9} {:<12} {:>13} {:>13.4} ± {:<6.4} {:>10.4} {:>8.2} ± {:<4.2} {:>9}\n",
             row.processes,
-            if row.hidden { "30%" } else { "none" },
+            match row.hidden {
+                HiddenTool::Absent => "none",
+                HiddenTool::Spending30 => "30%",
+            },
             match row.reserve {
                 Reserve::Horizon => "1 interval",
                 Reserve::UpToMaxWait => "max wait",
@@ -440,7 +485,7 @@ mod tests {
 
     #[test]
     fn runs_are_reproducible_and_bounded_by_the_allowance() {
-        for (processes, hidden) in [(1, false), (16, true)] {
+        for (processes, hidden) in [(1, HiddenTool::Absent), (16, HiddenTool::Spending30)] {
             let first = run(processes, hidden, 7);
             let again = run(processes, hidden, 7);
             assert_eq!(first.utilization, again.utilization);
@@ -456,8 +501,8 @@ mod tests {
     fn the_horizon_keeps_the_hidden_tool_from_causing_429s() {
         let reserve_everything = Reserve::UpToMaxWait.pace();
         for seed in [1, 2] {
-            let paced = run(16, true, seed);
-            let control = run_with(16, true, seed, reserve_everything);
+            let paced = run(16, HiddenTool::Spending30, seed);
+            let control = run_with(16, HiddenTool::Spending30, seed, reserve_everything);
             assert!(paced.max_429_per_window <= 1, "{paced:?}");
             assert!(control.max_429_per_window > 5, "{control:?}");
         }
