@@ -8,6 +8,8 @@
 //! - `cargo xtask fuzz [--smoke]`: the cargo-fuzz targets, seeded from `fixtures/`.
 //! - `cargo xtask chaos sync [flags]`: `impact sync` killed at random moments and restarted,
 //!   then held to the mock's ground truth (SPEC 11), with impact-cli built in release mode.
+//! - `cargo xtask chaos quota [flags]`: `impact sync` processes sharing one quota through a
+//!   real Redis against the mock, in real time (SPEC 11, shared quota).
 
 mod bench;
 mod chaos;
@@ -25,9 +27,11 @@ commands:
   fixtures [--check]   regenerate fixtures/ from the table of cases (--check: fail if stale)
   simulate [--json]    run the retry-policy simulator (contention, outage, rate limit)
   bench [--quick] [--json]  measure the SPEC 7 figures in a release build (see BENCHMARKS.md)
-  fuzz [--smoke | --secs N] [--target NAME]...  run the cargo-fuzz targets on seeds from fixtures/
+  fuzz [--smoke | --secs N | --cmin] [--target NAME]...  run the cargo-fuzz targets on seeds from fixtures/
   chaos sync [--kills N] [--seeds A,B,..] [--store sqlite|jsonl|both] [--scale small|medium]
                        SIGKILL impact sync at random moments; hold the store to the ground truth
+  chaos quota [--processes 1,4,16] [--latency-rounds N]
+                       1 to 16 impact sync processes through one Redis against the mock's quota
 ";
 
 fn main() -> ExitCode {

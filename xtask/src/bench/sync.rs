@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use super::stats::Paired;
-use crate::chaos::control::{Mock, MockSetup};
+use crate::chaos::control::{Mock, MockClock, MockSetup};
 
 const DEMO_SID: &str = "IRmockDemoAccount00000000000000001";
 const DEMO_TOKEN: &str = "mock-demo-token-0123456789abcdef";
@@ -57,6 +57,8 @@ pub(crate) fn run(impact: &Path, pairs: usize) -> Result<SyncFigures, String> {
             seed: 1,
             scale: "medium",
             now: None,
+            quota: "off",
+            clock: MockClock::Frozen,
         },
     )?;
     let dir = std::env::temp_dir().join(format!("xtask-bench-sync-{}", std::process::id()));

@@ -15,19 +15,39 @@ pub(crate) struct Mock {
     addr: String,
 }
 
-/// The mock's flags the harness sets.
+/// The mock's flags the harnesses set.
 pub(crate) struct MockSetup<'a> {
     pub(crate) seed: u64,
     pub(crate) scale: &'a str,
     /// `--now`; `None`: the real time at start.
     pub(crate) now: Option<&'a str>,
+    /// `--quota`: `off`, `real` or `N/SECS`.
+    pub(crate) quota: &'a str,
+    pub(crate) clock: MockClock,
+}
+
+/// Whether the mock's world clock follows real time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MockClock {
+    /// `--frozen`: it moves only through `POST /_mock/clock`.
+    Frozen,
+    /// It follows real time from `--now`.
+    // Only `chaos quota` runs a live mock; the bench alone (without `chaos`) never does.
+    #[cfg_attr(not(feature = "chaos"), allow(dead_code))]
+    Live,
 }
 
 impl Mock {
-    /// Starts `impact mock --frozen --quota off` with the setup's seed, scale and clock.
+    /// Starts `impact mock` with the setup's seed, scale, clock and quota.
     pub(crate) fn start(impact: &Path, setup: &MockSetup<'_>) -> Result<Mock, String> {
+        let frozen = match setup.clock {
+            MockClock::Frozen => Some("--frozen"),
+            MockClock::Live => None,
+        };
         let mut child = Command::new(impact)
-            .args(["mock", "--frozen", "--quota", "off", "--seed"])
+            .arg("mock")
+            .args(frozen)
+            .args(["--quota", setup.quota, "--seed"])
             .arg(setup.seed.to_string())
             .args(["--scale", setup.scale])
             .args(setup.now.map(|now| ["--now", now]).into_iter().flatten())

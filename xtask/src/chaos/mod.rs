@@ -2,6 +2,9 @@
 //!
 //! - `sync`: `impact sync` killed with SIGKILL at random moments and restarted against
 //!   `impact mock`, then held to the mock's ground truth (SPEC 11, crash safety).
+//! - `quota`: `impact sync` processes sharing one account's quota through Redis, alone, beside
+//!   a hidden tool and with Redis killed, against `impact mock --quota 300/60` (SPEC 11, shared
+//!   quota), and admission latency against `PING`.
 //!
 //! Like `bench`, the dev-profile xtask only builds: it builds impact-cli and xtask (with the
 //! `chaos` feature) in release mode in one cargo invocation and runs that xtask with
@@ -15,6 +18,10 @@ use crate::project_root;
 
 #[cfg(any(feature = "chaos", feature = "bench"))]
 pub(crate) mod control;
+#[cfg(feature = "chaos")]
+mod quota;
+#[cfg(feature = "chaos")]
+pub(crate) mod redis;
 #[cfg(feature = "chaos")]
 mod sync;
 
@@ -57,7 +64,8 @@ impl StoreKind {
 }
 
 const USAGE: &str = "usage: cargo xtask chaos sync [--kills N] [--seeds A,B,..] \
-                     [--store sqlite|jsonl|both] [--scale small|medium]";
+                     [--store sqlite|jsonl|both] [--scale small|medium]\n       \
+                     cargo xtask chaos quota [--processes 1,4,16] [--latency-rounds N]";
 
 fn parse_sync_flags(args: &[String]) -> Result<SyncFlags, String> {
     let mut flags = SyncFlags::default();
@@ -123,6 +131,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             );
             launch(args)
         }
+        [scenario, ..] if scenario == "quota" => launch(args),
         _ => Err(USAGE.to_owned()),
     }
 }
@@ -131,6 +140,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 fn measure_entry(impact: &std::path::Path, args: &[String]) -> Result<(), String> {
     match args {
         [scenario, rest @ ..] if scenario == "sync" => sync::run(impact, &parse_sync_flags(rest)?),
+        [scenario, rest @ ..] if scenario == "quota" => {
+            quota::run(impact, &quota::parse_flags(rest)?)
+        }
         _ => Err(USAGE.to_owned()),
     }
 }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use impact_client::ApiKind;
 use impact_sync::{JsonlStore, SqliteStore, Store, StreamSpec, Timestamp};
 
-use super::control::{Mock, MockSetup};
+use super::control::{Mock, MockClock, MockSetup};
 use super::{StoreKind, SyncFlags};
 use crate::goals::{Checked, Goal};
 use crate::simulate::rng::Rng;
@@ -284,6 +284,8 @@ fn run_one(
         seed,
         scale: &flags.scale,
         now: Some(NOW),
+        quota: "off",
+        clock: MockClock::Frozen,
     };
     let chaos = Side {
         mock: Mock::start(impact, &setup)?,
