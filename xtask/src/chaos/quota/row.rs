@@ -161,16 +161,10 @@ fn start_sync(
     let to = format!("sqlite:{}", dir.join(format!("p{index}.sqlite3")).display());
     let log = std::fs::File::create(dir.join(format!("p{index}.log")))
         .map_err(|e| format!("cannot create a log: {e}"))?;
-    Command::new(impact)
+    impact_command(impact)
         .args(["sync", "--api", "partner", "--streams", "Actions"])
         .args(["--window-days", "1", "--max-calls", &calls.to_string()])
         .args(["--to", &to, "--quota-store", store, "--base-url", url])
-        .env("IMPACT_ACCOUNT_SID", SID)
-        .env("IMPACT_AUTH_TOKEN", TOKEN)
-        .env_remove("RUST_LOG")
-        .env_remove("IMPACT_QUOTA_STORE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot start impact sync: {e}"))
@@ -183,14 +177,8 @@ fn hidden_tool(impact: &Path, url: &str, stop: &AtomicBool) -> Result<(), String
     let path = format!("/Mediapartners/{SID}/ActionUpdates");
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        Command::new(impact)
+        impact_command(impact)
             .args(["api", &path, "--base-url", url, "--max-attempts", "1"])
-            .env("IMPACT_ACCOUNT_SID", SID)
-            .env("IMPACT_AUTH_TOKEN", TOKEN)
-            .env_remove("RUST_LOG")
-            .env_remove("IMPACT_QUOTA_STORE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .map_err(|e| format!("cannot run impact api: {e}"))?;
@@ -198,4 +186,18 @@ fn hidden_tool(impact: &Path, url: &str, stop: &AtomicBool) -> Result<(), String
         thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     Ok(())
+}
+
+/// `impact` with the demo account's credentials, no log and no shared store from the
+/// environment, and nothing on stdin or stdout.
+fn impact_command(impact: &Path) -> Command {
+    let mut command = Command::new(impact);
+    command
+        .env("IMPACT_ACCOUNT_SID", SID)
+        .env("IMPACT_AUTH_TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .env_remove("IMPACT_QUOTA_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    command
 }
