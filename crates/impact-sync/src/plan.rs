@@ -435,125 +435,85 @@ mod tests {
         }
     }
 
+    /// Plans `stream` of `api` at 2025-06-01 and checks its mode, the start of its period, its
+    /// units and its fewest calls.
+    fn check_plan(
+        (api, stream): (ApiKind, &str),
+        state: &StreamState,
+        options: &SyncOptions,
+        partitions: u64,
+        expect: (Mode, &str, u64, u64),
+    ) {
+        let spec = spec(api, stream);
+        let discovery = u64::from(!spec.fan_out.is_empty() && partitions > 1);
+        let now = at("2025-06-01T00:00:00Z");
+        let plan =
+            StreamPlan::of(spec, state, options, now, partitions, discovery).expect("a plan");
+        let found = (plan.mode, plan.from.to_string(), plan.units, plan.min_calls);
+        let (mode, from, units, calls) = expect;
+        assert_eq!(
+            found,
+            (mode, from.to_owned(), units, calls),
+            "{api:?} {stream}"
+        );
+    }
+
     /// A table of plans: stream, state, options and partitions give the mode, the period, the
     /// units and the fewest calls.
     #[test]
     fn plans_runs_from_the_table() {
-        let now = at("2025-06-01T00:00:00Z");
+        let fresh = StreamState::default();
         let synced = StreamState {
             synced_until: Some(at("2025-05-31T00:00:00Z")),
             run: None,
             pass: None,
         };
-        struct Case {
-            api: ApiKind,
-            stream: &'static str,
-            state: StreamState,
-            options: SyncOptions,
-            partitions: u64,
-            expect: (Mode, &'static str, u64, u64),
-        }
-        let cases = [
-            // Three years of partner actions: 1,094 days in 45-day windows.
-            Case {
-                api: ApiKind::Partner,
-                stream: "Actions",
-                state: StreamState::default(),
-                options: SyncOptions::new(),
-                partitions: 1,
-                expect: (Mode::Full, "2022-06-03T00:00:00Z", 25, 25),
-            },
-            // Brand actions fan out over 20 campaigns, plus the campaign list.
-            Case {
-                api: ApiKind::Brand,
-                stream: "Actions",
-                state: StreamState::default(),
-                options: SyncOptions::new(),
-                partitions: 20,
-                expect: (Mode::Full, "2022-06-03T00:00:00Z", 500, 501),
-            },
-            // A daily incremental run: 88 days of lookback and one since the last run make
-            // two windows, for each of three filters.
-            Case {
-                api: ApiKind::Partner,
-                stream: "Actions",
-                state: synced.clone(),
-                options: SyncOptions::new(),
-                partitions: 1,
-                expect: (Mode::Incremental, "2025-03-04T00:00:00Z", 6, 6),
-            },
-            Case {
-                api: ApiKind::Partner,
-                stream: "Actions",
-                state: synced.clone(),
-                options: SyncOptions::new().lookback_days(10),
-                partitions: 1,
-                expect: (Mode::Incremental, "2025-05-21T00:00:00Z", 3, 3),
-            },
-            // A start before the floor is moved to the floor; 10-day windows.
-            Case {
-                api: ApiKind::Partner,
-                stream: "ActionUpdates",
-                state: StreamState::default(),
-                options: SyncOptions::new().start(at("2020-01-01")).window_days(10),
-                partitions: 1,
-                expect: (Mode::Full, "2022-06-03T00:00:00Z", 110, 110),
-            },
-            // Full-read lists are read whole every run.
-            Case {
-                api: ApiKind::Partner,
-                stream: "Campaigns",
-                state: synced,
-                options: SyncOptions::new(),
-                partitions: 1,
-                expect: (Mode::Full, "2022-06-03T00:00:00Z", 1, 1),
-            },
-            // Contracts: 20 campaigns × 5 statuses.
-            Case {
-                api: ApiKind::Brand,
-                stream: "Contracts",
-                state: StreamState::default(),
-                options: SyncOptions::new(),
-                partitions: 100,
-                expect: (Mode::Full, "2022-06-03T00:00:00Z", 100, 101),
-            },
-            // An export job per 31-day window of one report (request, status, download), the
-            // windows on a grid of 31 days from the epoch.
-            Case {
-                api: ApiKind::Partner,
-                stream: "ReportExport",
-                state: StreamState::default(),
-                options: SyncOptions::new().start(at("2025-01-01")),
-                partitions: 1,
-                expect: (Mode::Full, "2024-12-31T00:00:00Z", 5, 15),
-            },
-        ];
-        for case in cases {
-            let spec = spec(case.api, case.stream);
-            let discovery = u64::from(!spec.fan_out.is_empty() && case.partitions > 1);
-            let plan = StreamPlan::of(
-                spec,
-                &case.state,
-                &case.options,
-                now,
-                case.partitions,
-                discovery,
-            )
-            .expect("a plan");
-            let (mode, from, units, calls) = case.expect;
-            assert_eq!(
-                (
-                    plan.mode,
-                    plan.from.to_string().as_str(),
-                    plan.units,
-                    plan.min_calls
-                ),
-                (mode, from, units, calls),
-                "{:?} {}",
-                case.api,
-                case.stream
-            );
-        }
+        let defaults = SyncOptions::new();
+        let floor = "2022-06-03T00:00:00Z";
+        let (partner, brand) = (ApiKind::Partner, ApiKind::Brand);
+        // Three years of partner actions: 1,094 days in 45-day windows.
+        check_plan(
+            (partner, "Actions"),
+            &fresh,
+            &defaults,
+            1,
+            (Mode::Full, floor, 25, 25),
+        );
+        // Brand actions fan out over 20 campaigns, plus the campaign list.
+        check_plan(
+            (brand, "Actions"),
+            &fresh,
+            &defaults,
+            20,
+            (Mode::Full, floor, 500, 501),
+        );
+        // A daily incremental run: 88 days of lookback and one since the last run make two
+        // windows, for each of three filters.
+        let since = (Mode::Incremental, "2025-03-04T00:00:00Z", 6, 6);
+        check_plan((partner, "Actions"), &synced, &defaults, 1, since);
+        let ten_days = SyncOptions::new().lookback_days(10);
+        let since = (Mode::Incremental, "2025-05-21T00:00:00Z", 3, 3);
+        check_plan((partner, "Actions"), &synced, &ten_days, 1, since);
+        // A start before the floor is moved to the floor; 10-day windows.
+        let early = SyncOptions::new().start(at("2020-01-01")).window_days(10);
+        let updates = (Mode::Full, floor, 110, 110);
+        check_plan((partner, "ActionUpdates"), &fresh, &early, 1, updates);
+        // Full-read lists are read whole every run.
+        check_plan(
+            (partner, "Campaigns"),
+            &synced,
+            &defaults,
+            1,
+            (Mode::Full, floor, 1, 1),
+        );
+        // Contracts: 20 campaigns × 5 statuses.
+        let contracts = (Mode::Full, floor, 100, 101);
+        check_plan((brand, "Contracts"), &fresh, &defaults, 100, contracts);
+        // An export job per 31-day window of one report (request, status, download), the
+        // windows on a grid of 31 days from the epoch.
+        let this_year = SyncOptions::new().start(at("2025-01-01"));
+        let jobs = (Mode::Full, "2024-12-31T00:00:00Z", 5, 15);
+        check_plan((partner, "ReportExport"), &fresh, &this_year, 1, jobs);
     }
 
     #[test]
