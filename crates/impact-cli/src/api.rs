@@ -354,15 +354,34 @@ fn finish(args: &ApiArgs, ending: Ending) -> Exit {
 
 /// A usage or configuration error: a message, and with `--json-errors` a JSON line.
 fn usage(args: &ApiArgs, message: &str) -> Exit {
-    crate::say!("impact api: {message}");
-    if args.json_errors {
-        crate::output::json_line(&FailureLine {
-            error: "usage",
-            message: message.to_owned(),
-            attempts: 0,
-        });
+    UsageError {
+        command: "impact api",
+        json_errors: args.json_errors,
     }
-    Exit::Usage
+    .report(message)
+}
+
+/// How a command reports a usage or configuration error (`api` and `sync` alike).
+pub(crate) struct UsageError<'a> {
+    /// The command's name, which starts the message.
+    pub(crate) command: &'a str,
+    /// Whether `--json-errors` asked for a JSON line too.
+    pub(crate) json_errors: bool,
+}
+
+impl UsageError<'_> {
+    /// Says `message` on stderr (and as a JSON line when asked) and gives the usage exit code.
+    pub(crate) fn report(&self, message: &str) -> Exit {
+        crate::say!("{}: {message}", self.command);
+        if self.json_errors {
+            crate::output::json_line(&FailureLine {
+                error: "usage",
+                message: message.to_owned(),
+                attempts: 0,
+            });
+        }
+        Exit::Usage
+    }
 }
 
 /// Explains a failed call on stderr, with the JSON line last when asked for.

@@ -23,7 +23,7 @@ pub(crate) use args::SyncArgs;
 use args::Target;
 use progress::Progress;
 
-use crate::api::{Failure, FailureLine, report_client_failure};
+use crate::api::{Failure, report_client_failure};
 use crate::connect::{self, Credentials, QuotaStore};
 use crate::exit::Exit;
 
@@ -174,15 +174,11 @@ where
 
 /// A usage or configuration error: a message, and with `--json-errors` a JSON line.
 fn usage(args: &SyncArgs, message: &str) -> Exit {
-    crate::say!("impact sync: {message}");
-    if args.json_errors {
-        crate::output::json_line(&FailureLine {
-            error: "usage",
-            message: message.to_owned(),
-            attempts: 0,
-        });
+    crate::api::UsageError {
+        command: "impact sync",
+        json_errors: args.json_errors,
     }
-    Exit::Usage
+    .report(message)
 }
 
 /// The `--json-errors` object of a failure that is not a call's.

@@ -29,6 +29,24 @@ async fn client(redis_url: &str, base_url: &str, limit: Limit) -> (Client, Quota
     (client, store)
 }
 
+/// Two clients (as two processes) make 60 calls against a window of 20 calls in 2 s: three
+/// windows' worth, so at most one 429 per window, and paced (at least 4 s), not burst.
+async fn run_two_processes_paced(server: &MockServer, clients: [Client; 2]) {
+    let started = Instant::now();
+    run(&clients, 5, 6).await;
+    let too_many = server
+        .requests()
+        .iter()
+        .filter(|request| request.status == 429)
+        .count();
+    assert!(too_many <= 3, "{too_many} answers 429");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// `tasks` tasks on each client, `calls` calls each; every call must succeed.
 async fn run(clients: &[Client], tasks: usize, calls: usize) {
     let mut handles = Vec::new();
@@ -62,20 +80,7 @@ async fn clients_with_one_redis_share_one_pace_against_the_mock() {
     // Two clients with a store each, as two processes would have.
     let (first, _) = client(&redis.url(), &server.base_url(), limit).await;
     let (second, _) = client(&redis.url(), &server.base_url(), limit).await;
-    let started = Instant::now();
-    run(&[first, second], 5, 6).await;
-    let too_many = server
-        .requests()
-        .iter()
-        .filter(|request| request.status == 429)
-        .count();
-    // 60 calls are three windows' worth: at most one 429 per window, and paced, not burst.
-    assert!(too_many <= 3, "{too_many} answers 429");
-    assert!(
-        started.elapsed() >= Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    run_two_processes_paced(&server, [first, second]).await;
     assert_no_token_in(&redis.url()).await;
 }
 
@@ -179,19 +184,7 @@ async fn an_unconfigured_store_learns_the_window_from_the_headers() {
         .expect("a loopback port");
     let first = unconfigured_client(&redis.url(), &server.base_url()).await;
     let second = unconfigured_client(&redis.url(), &server.base_url()).await;
-    let started = Instant::now();
-    run(&[first, second], 5, 6).await;
-    let too_many = server
-        .requests()
-        .iter()
-        .filter(|request| request.status == 429)
-        .count();
-    assert!(too_many <= 3, "{too_many} answers 429");
-    assert!(
-        started.elapsed() >= Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    run_two_processes_paced(&server, [first, second]).await;
     // The learned limit is in the shared state: calls and window of the X-RateLimit family.
     let mut connection = redis::Client::open(redis.url())
         .expect("a client")
