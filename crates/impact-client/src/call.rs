@@ -26,9 +26,15 @@ pub(crate) struct Call {
     pub(crate) idempotency: Idempotency,
     pub(crate) format: Format,
     pub(crate) retry: RetryState,
-    /// The report and rate-limit headers of the last answer that was an error.
-    last_report: Option<Report>,
-    pub(crate) last_rate: Option<RateLimitInfo>,
+    /// The last answer that was an error, boxed: a call that succeeds at once never has one,
+    /// and the call's state is moved into its future whole.
+    pub(crate) last_error: Option<Box<LastError>>,
+}
+
+/// What a failed call shows of the last answer that was an error.
+pub(crate) struct LastError {
+    report: Option<Report>,
+    pub(crate) rate: RateLimitInfo,
 }
 
 /// How a call ended.
@@ -78,8 +84,7 @@ impl Call {
             idempotency,
             format: request.format.unwrap_or(client_format),
             retry: RetryState::start(&policy, now),
-            last_report: None,
-            last_rate: None,
+            last_error: None,
         }
     }
 
@@ -87,8 +92,10 @@ impl Call {
     /// and returns its outcome for the policy.
     pub(crate) fn answered_with_error(&mut self, answer: Answer) -> Outcome {
         let status = answer.raw.status;
-        self.last_report = answer.report;
-        self.last_rate = Some(answer.rate);
+        self.last_error = Some(Box::new(LastError {
+            report: answer.report.map(|report| *report),
+            rate: answer.rate,
+        }));
         if status.is_success() {
             Outcome::ErrorInBody(status)
         } else {
@@ -101,10 +108,13 @@ impl Call {
         let Call {
             url,
             retry,
-            last_report,
-            last_rate,
+            last_error,
             ..
         } = self;
+        let (last_report, last_rate) = match last_error {
+            Some(last) => (last.report, Some(last.rate)),
+            None => (None, None),
+        };
         let (error, attempts) = match ending {
             Ending::Succeeded { answer, attempts } => {
                 tracing::Span::current().record("attempts", attempts);

@@ -3,6 +3,7 @@
 //! (`wire.rs`) and the account's limits (`limits/`).
 
 use std::fmt;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -191,10 +192,12 @@ impl Client {
         let url = self.inner.base.join(&path, &request.query)?;
         // The request's own path names the same group as the resolved one, in fewer bytes.
         let group = RateGroup::of_path(&request.path);
-        // The send loop is awaited right here rather than through a helper: its state machine
-        // is over 2 KiB and every async layer copies its child in whole once.
+        // The send loop is awaited right here rather than through a helper, and pinned where
+        // it is built: its state machine is over 2 KiB, and every layer that takes a future by
+        // value (an `async fn`, `Instrumented`) copies it in whole.
         let span = call_span(&request, &path, group);
-        self.call(&request, url, group).instrument(span).await
+        let call = pin!(self.call(&request, url, group));
+        call.instrument(span).await
     }
 
     /// Sends a request to the URL of a next-page URI (SPEC 2.4): only its path and query are
@@ -208,7 +211,8 @@ impl Client {
         let url = self.inner.base.join(&path, &query)?;
         let group = RateGroup::of_path(&path);
         let span = call_span(template, &path, group);
-        self.call(template, url, group).instrument(span).await
+        let call = pin!(self.call(template, url, group));
+        call.instrument(span).await
     }
 
     fn now(&self) -> Duration {
@@ -249,8 +253,13 @@ impl Client {
             // What the attempt left behind is scoped to this block, so that it takes no room in
             // the call's future beside the waits that follow.
             let (outcome, failure, now, unix_now) = {
-                let attempt = inner.wire.attempt(request, &call.url, call.format);
-                let ended = match tokio::time::timeout(plan.timeout, attempt).await {
+                let ended = {
+                    // Pinned where it is built, so that the timeout holds a pointer to it
+                    // rather than a copy of its 1 KiB state.
+                    let attempt = pin!(inner.wire.attempt(request, &call.url, call.format));
+                    tokio::time::timeout(plan.timeout, attempt).await
+                };
+                let ended = match ended {
                     Ok(ended) => ended,
                     Err(_) => {
                         self.catch_up(before, plan.timeout).await;
@@ -268,8 +277,8 @@ impl Client {
                     .at(now, unix_now)
                     .with_random(inner.random.next_u64());
                 // The headers are a response's: a transport failure has none.
-                if let (None, Some(rate)) = (&failure, &call.last_rate) {
-                    failed = failed.with_rate_limit(rate);
+                if let (None, Some(last)) = (&failure, &call.last_error) {
+                    failed = failed.with_rate_limit(&last.rate);
                 }
                 let decided = inner
                     .limits

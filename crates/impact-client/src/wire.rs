@@ -58,8 +58,9 @@ pub(crate) struct Raw {
 pub(crate) struct Answer {
     pub(crate) raw: Raw,
     pub(crate) rate: RateLimitInfo,
-    /// `None` for a success: a 2xx whose body is not an API error.
-    pub(crate) report: Option<Report>,
+    /// `None` for a success: a 2xx whose body is not an API error. Boxed, so that the
+    /// success path, which moves an answer a few times, moves no room for it.
+    pub(crate) report: Option<Box<Report>>,
 }
 
 impl Answer {
@@ -69,7 +70,7 @@ impl Answer {
     pub(crate) fn judge(raw: Raw, unix_now: u64, secrets: &Secrets) -> Answer {
         let rate = RateLimitInfo::from_header_map_at(&raw.headers, unix_now);
         let report = impact_codec::error_report(&raw.body, raw.status)
-            .map(|report| redacted_report(report, &raw, secrets));
+            .map(|report| Box::new(redacted_report(report, &raw, secrets)));
         Answer { raw, rate, report }
     }
 }
