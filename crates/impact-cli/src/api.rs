@@ -461,24 +461,10 @@ pub(crate) fn report_client_failure(failure: &Failure<'_>, error: &Error) -> Exi
                 crate::output::json_line(&report_line(report, attempts, Some(secs)));
             }
         }
-        ErrorKind::Timeout | ErrorKind::Connection => {
-            let kind = if error.is_timeout() {
-                "timeout"
-            } else {
-                "connection"
-            };
-            crate::say!("{prefix} {target}: {error}");
-            if json_errors {
-                crate::output::json_line(&FailureLine {
-                    error: kind,
-                    message: error.to_string(),
-                    attempts,
-                });
-            }
-        }
         _ => {
-            // A success body that could not be used (a page that is not a list, a body over
-            // the success cap): the API answered, but not with what was asked for.
+            // No answer (a timeout, a broken connection), or a success body that could not be
+            // used (a page that is not a list, a body over the success cap): the error says it
+            // all, and its kind names it on the JSON line.
             crate::say!("{prefix} {target}: {error}");
             if json_errors {
                 crate::output::json_line(&FailureLine {

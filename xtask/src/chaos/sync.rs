@@ -345,12 +345,8 @@ fn round(
     outcome: &mut Outcome,
 ) -> Result<(), String> {
     let span_started = Instant::now();
-    let twin = run_twin(impact, reference, log)?;
+    let mut allowed = counted(run_twin(impact, reference, log)?);
     let span = span_started.elapsed();
-    let mut allowed: BTreeMap<String, usize> = BTreeMap::new();
-    for target in twin {
-        *allowed.entry(target).or_default() += 1;
-    }
     chaos.take_fetches()?;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut kills_this_round = 0usize;
@@ -364,15 +360,8 @@ fn round(
         let kill_after = (outcome.kills < kills).then(|| span.mul_f64(rng.unit()));
         let ended = wait_or_kill(chaos.spawn(impact, log)?, kill_after, log)?;
         outcome.runs += 1;
-        let mut charged_targets = Vec::new();
         let fetches = chaos.take_fetches()?;
-        for target in &fetches {
-            let count = seen.entry(target.clone()).or_default();
-            *count += 1;
-            if *count > allowed.get(target).copied().unwrap_or(0) {
-                charged_targets.push(target.as_str());
-            }
-        }
+        let charged_targets = beyond_the_twin(&fetches, &mut seen, &allowed);
         let charged = charged_targets.len();
         if charged > 1 && kills_this_round > 0 {
             let killed_tail = &previous[previous.len().saturating_sub(3)..];
@@ -405,11 +394,8 @@ fn round(
                 if late {
                     // The restart is a new pass: it is held to the twin's next pass alone.
                     outcome.late_kills += 1;
-                    allowed.clear();
+                    allowed = counted(run_twin(impact, reference, log)?);
                     seen.clear();
-                    for target in run_twin(impact, reference, log)? {
-                        *allowed.entry(target).or_default() += 1;
-                    }
                 }
             }
         }
@@ -420,6 +406,32 @@ fn round(
     outcome.extra += truth.extra;
     outcome.stale += truth.stale;
     Ok(())
+}
+
+/// How many times each target was fetched.
+fn counted(targets: Vec<String>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for target in targets {
+        *counts.entry(target).or_default() += 1;
+    }
+    counts
+}
+
+/// Counts a run's fetches into `seen`: the targets fetched more often than the twin did.
+fn beyond_the_twin<'a>(
+    fetches: &'a [String],
+    seen: &mut BTreeMap<String, usize>,
+    allowed: &BTreeMap<String, usize>,
+) -> Vec<&'a str> {
+    let mut beyond = Vec::new();
+    for target in fetches {
+        let count = seen.entry(target.clone()).or_default();
+        *count += 1;
+        if *count > allowed.get(target).copied().unwrap_or(0) {
+            beyond.push(target.as_str());
+        }
+    }
+    beyond
 }
 
 /// Runs the twin's command uninterrupted: what it fetched.
