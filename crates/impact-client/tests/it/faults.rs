@@ -420,17 +420,13 @@ async fn a_one_gib_error_body_is_read_only_up_to_the_cap_on_every_attempt() {
         .budget(None)
         .build()
         .expect("a valid client");
-    let start = std::time::Instant::now();
     let error = client.get("/Campaigns").await.expect_err("a 503");
-    let took = start.elapsed();
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.attempts(), 3);
     assert_eq!(error.status().map(u16::from), Some(503));
     let sent = delivered.load(std::sync::atomic::Ordering::Relaxed);
     let per_attempt = 64 * 1024 + crate::body_cap::SOCKET_SLACK;
     assert!(sent <= 3 * per_attempt, "{sent} bytes delivered");
-    // Reading a gibibyte three times over loopback in a debug build takes far longer.
-    assert!(took < Duration::from_secs(10), "took {took:?}");
     server.shutdown().await;
 }
 
