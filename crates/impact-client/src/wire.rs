@@ -125,45 +125,51 @@ pub(crate) enum AttemptEnd {
 
 impl Wire {
     /// One attempt: send, follow redirects for GET and HEAD, read the body within its cap.
+    ///
+    /// Every call carries this future, so it is kept small: the loop's state (the URL being
+    /// followed, the response) ends before the body is read, and the read's future holds the
+    /// one copy of the response.
     pub(crate) async fn attempt(&self, request: &Request, url: &Url, format: Format) -> AttemptEnd {
-        let follows = matches!(request.method, Method::GET | Method::HEAD);
-        // The call's URL is cloned once per request sent; a redirect replaces it.
-        let mut url = Cow::Borrowed(url);
-        let mut authorized = true;
-        let mut redirects = 0;
-        loop {
-            let sent = self.build(request, &url, format, authorized).send().await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(error) => return AttemptEnd::Failed(send_failure(error)),
-            };
-            let status = response.status();
-            if follows && status.is_redirection() && redirects < MAX_REDIRECTS {
-                let target = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|location| url.join(location).ok())
-                    .filter(|target| matches!(target.scheme(), "http" | "https"));
-                if let Some(target) = target {
-                    authorized = authorized && keeps_credentials(&url, &target);
-                    tracing::debug!(
-                        status = status.as_u16(),
-                        to = %urls::redacted(&target),
-                        authorized,
-                        "following a redirect"
-                    );
-                    url = Cow::Owned(target);
-                    redirects += 1;
-                    continue;
+        let read = {
+            let follows = matches!(request.method, Method::GET | Method::HEAD);
+            // The call's URL is cloned once per request sent; a redirect replaces it.
+            let mut url = Cow::Borrowed(url);
+            let mut authorized = true;
+            let mut redirects = 0;
+            loop {
+                let response = match self.build(request, &url, format, authorized).send().await {
+                    Ok(response) => response,
+                    Err(error) => return AttemptEnd::Failed(send_failure(error)),
+                };
+                let status = response.status();
+                if follows && status.is_redirection() && redirects < MAX_REDIRECTS {
+                    let target = response
+                        .headers()
+                        .get(header::LOCATION)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|location| url.join(location).ok())
+                        .filter(|target| matches!(target.scheme(), "http" | "https"));
+                    if let Some(target) = target {
+                        authorized = authorized && keeps_credentials(&url, &target);
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            to = %urls::redacted(&target),
+                            authorized,
+                            "following a redirect"
+                        );
+                        url = Cow::Owned(target);
+                        redirects += 1;
+                        continue;
+                    }
                 }
+                let redirected_to = match url {
+                    Cow::Owned(target) => Some(target),
+                    Cow::Borrowed(_) => None,
+                };
+                break self.read(response, redirected_to);
             }
-            let redirected_to = match url {
-                Cow::Owned(target) => Some(target),
-                Cow::Borrowed(_) => None,
-            };
-            return self.read(response, redirected_to).await;
-        }
+        };
+        read.await
     }
 
     /// One request of an attempt: the credentials only while `authorized` (the caller's own
@@ -205,78 +211,87 @@ impl Wire {
         builder
     }
 
-    /// Reads a response body within the cap for its status.
-    async fn read(
+    /// Reads a response body within the cap for its status. A plain function returning its
+    /// future, so that the response and URL are held once (an `async fn` keeps its by-value
+    /// arguments twice).
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would store the response and URL twice in every call's future"
+    )]
+    fn read(
         &self,
         mut response: reqwest::Response,
         redirected_to: Option<Url>,
-    ) -> AttemptEnd {
-        let status = StatusCode::from(response.status());
-        let headers = std::mem::take(response.headers_mut());
-        let success = status.is_success();
-        let cap = if success {
-            self.success_body_cap
-        } else {
-            self.error_body_cap
-        };
-        let declared = response.content_length();
-        if success && declared.is_some_and(|length| length > cap as u64) {
-            return AttemptEnd::Fatal(Error::new(
-                ErrorKind::Decode,
-                format!(
-                    "response body of {} bytes exceeds the success body cap of {cap} bytes",
-                    declared.unwrap_or(0)
-                ),
-            ));
-        }
-        let mut body = CappedBody::new(cap, declared);
-        let mut cut_off = false;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if chunk.len() > body.room() {
-                        if success {
-                            return AttemptEnd::Fatal(Error::new(
-                                ErrorKind::Decode,
-                                format!(
-                                    "response body exceeds the success body cap of {cap} bytes"
-                                ),
-                            ));
-                        }
-                        // Keep what fits, then stop reading: dropping the response closes
-                        // the connection rather than draining a hostile body.
-                        body.append(chunk.slice(..body.room()));
-                        cut_off = true;
-                        break;
-                    }
-                    body.append(chunk);
-                    if !success && body.room() == 0 {
-                        cut_off = true;
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(error) if success => {
-                    return AttemptEnd::Failed(Failure {
-                        transport: TransportFailure::BrokenBody,
-                        kind: ErrorKind::Connection,
-                        message: "the connection broke while reading the response body".to_owned(),
-                        source: Some(error.without_url()),
-                    });
-                }
-                // On an error status the status already says what happened: the bytes
-                // received are explained instead (SPEC 3).
-                Err(_) => break,
+    ) -> impl Future<Output = AttemptEnd> + '_ {
+        async move {
+            let status = StatusCode::from(response.status());
+            let headers = std::mem::take(response.headers_mut());
+            let success = status.is_success();
+            let cap = if success {
+                self.success_body_cap
+            } else {
+                self.error_body_cap
+            };
+            let declared = response.content_length();
+            if success && declared.is_some_and(|length| length > cap as u64) {
+                return AttemptEnd::Fatal(Error::new(
+                    ErrorKind::Decode,
+                    format!(
+                        "response body of {} bytes exceeds the success body cap of {cap} bytes",
+                        declared.unwrap_or(0)
+                    ),
+                ));
             }
+            let mut body = CappedBody::new(cap, declared);
+            let mut cut_off = false;
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if chunk.len() > body.room() {
+                            if success {
+                                return AttemptEnd::Fatal(Error::new(
+                                    ErrorKind::Decode,
+                                    format!(
+                                        "response body exceeds the success body cap of {cap} bytes"
+                                    ),
+                                ));
+                            }
+                            // Keep what fits, then stop reading: dropping the response closes
+                            // the connection rather than draining a hostile body.
+                            body.append(chunk.slice(..body.room()));
+                            cut_off = true;
+                            break;
+                        }
+                        body.append(chunk);
+                        if !success && body.room() == 0 {
+                            cut_off = true;
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) if success => {
+                        return AttemptEnd::Failed(Failure {
+                            transport: TransportFailure::BrokenBody,
+                            kind: ErrorKind::Connection,
+                            message: "the connection broke while reading the response body"
+                                .to_owned(),
+                            source: Some(error.without_url()),
+                        });
+                    }
+                    // On an error status the status already says what happened: the bytes
+                    // received are explained instead (SPEC 3).
+                    Err(_) => break,
+                }
+            }
+            drop(response);
+            AttemptEnd::Answered(Raw {
+                status,
+                headers,
+                body: body.finish(),
+                redirected_to,
+                cut_off,
+            })
         }
-        drop(response);
-        AttemptEnd::Answered(Raw {
-            status,
-            headers,
-            body: body.finish(),
-            redirected_to,
-            cut_off,
-        })
     }
 }
 
