@@ -193,8 +193,8 @@ impl Client {
         // The request's own path names the same group as the resolved one, in fewer bytes.
         let group = RateGroup::of_path(&request.path);
         // The send loop is awaited right here rather than through a helper, and pinned where
-        // it is built: its state machine is over 2 KiB, and every layer that takes a future by
-        // value (an `async fn`, `Instrumented`) copies it in whole.
+        // it is built: its state machine is well over 1 KiB, and every layer that takes a
+        // future by value (an `async fn`, `Instrumented`) copies it in whole.
         let span = call_span(&request, &path, group);
         let call = pin!(self.call(&request, url, group));
         call.instrument(span).await
@@ -255,7 +255,7 @@ impl Client {
             let (outcome, failure, now, unix_now) = {
                 let ended = {
                     // Pinned where it is built, so that the timeout holds a pointer to it
-                    // rather than a copy of its 1 KiB state.
+                    // rather than a copy of its state.
                     let attempt = pin!(inner.wire.attempt(request, &call.url, call.format));
                     tokio::time::timeout(plan.timeout, attempt).await
                 };
