@@ -18,8 +18,11 @@ pub(crate) enum Scalar {
     Str(String),
     /// A number, as the decimal text of its value.
     Number(String),
-    /// `true` or `false`.
-    Bool(bool),
+    /// `true` or `false`. Two variants without data rather than one holding a `bool`: a byte
+    /// of payload beside the strings makes every move of a `Scalar` copy odd-aligned pieces,
+    /// which the CPU cannot forward from the stores that wrote them.
+    True,
+    False,
     /// An object or an array, skipped.
     Nested,
 }
@@ -38,7 +41,8 @@ impl Scalar {
     pub(crate) fn into_text(self) -> Option<String> {
         match self {
             Scalar::Str(text) | Scalar::Number(text) => Some(text),
-            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::True => Some("true".to_owned()),
+            Scalar::False => Some("false".to_owned()),
             Scalar::Absent | Scalar::Nested => None,
         }
     }
@@ -53,49 +57,73 @@ impl Scalar {
 
 impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
+        let mut scalar = Scalar::Absent;
+        ScalarSeed(&mut scalar).deserialize(deserializer)?;
+        Ok(scalar)
     }
 }
 
-struct ScalarVisitor;
+/// Reads a scalar straight into the place that keeps it. A `Scalar` returned through serde's
+/// `Result`s is copied at each level in pieces of other widths than the stores that wrote it,
+/// and the CPU then waits for those stores instead of forwarding them; written in place, it is
+/// not moved at all.
+pub(crate) struct ScalarSeed<'a>(pub(crate) &'a mut Scalar);
 
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
+impl<'de> DeserializeSeed<'de> for ScalarSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any json value")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(v.to_owned()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        *self.0 = Scalar::Str(v.to_owned());
+        Ok(())
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(v))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        *self.0 = Scalar::Str(v);
+        Ok(())
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Number(v.to_string()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        *self.0 = Scalar::Number(v.to_string());
+        Ok(())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Number(v.to_string()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        *self.0 = Scalar::Number(v.to_string());
+        Ok(())
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Scalar::Number(v.to_string()))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        *self.0 = Scalar::Number(v.to_string());
+        Ok(())
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        *self.0 = if v { Scalar::True } else { Scalar::False };
+        Ok(())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Absent)
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = Scalar::Absent;
+        Ok(())
     }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Absent)
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = Scalar::Absent;
+        Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Nested)
+        *self.0 = Scalar::Nested;
+        Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Nested)
+        *self.0 = Scalar::Nested;
+        Ok(())
     }
 }
 
@@ -161,10 +189,9 @@ pub(crate) struct Top {
     kind: TopKind,
     status_upper: Scalar,
     message_upper: Scalar,
-    errors_upper: Option<Vec<FieldError>>,
-    /// `errors`: `Some((items, was_an_array))` when present and not null.
-    errors_lower: Option<(Vec<FieldError>, bool)>,
-    warnings: Option<Vec<FieldError>>,
+    errors_upper: ErrorList,
+    errors_lower: ErrorList,
+    warnings: ErrorList,
     status_message: bool,
     /// The keys of problem and Spring bodies, boxed so that the common envelope, which has
     /// none of them, stays small and cheap to move.
@@ -215,42 +242,30 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         let top = self.top;
         while let Some(key) = map.next_key::<TopKey>()? {
             match key {
-                TopKey::StatusUpper => top.status_upper = map.next_value()?,
-                TopKey::MessageUpper => top.message_upper = map.next_value()?,
-                TopKey::ErrorsUpper => {
-                    top.errors_upper = map
-                        .next_value_seed(ErrorsSeed {
-                            case: KeyCase::Upper,
-                        })?
-                        .map(|(items, _)| items)
-                }
-                TopKey::ErrorsLower => {
-                    top.errors_lower = map.next_value_seed(ErrorsSeed {
-                        case: KeyCase::Lower,
-                    })?
-                }
-                TopKey::Warnings => {
-                    top.warnings = map
-                        .next_value_seed(ErrorsSeed {
-                            case: KeyCase::Lower,
-                        })?
-                        .map(|(items, _)| items)
-                }
+                TopKey::StatusUpper => map.next_value_seed(ScalarSeed(&mut top.status_upper))?,
+                TopKey::MessageUpper => map.next_value_seed(ScalarSeed(&mut top.message_upper))?,
+                TopKey::ErrorsUpper => top.errors_upper.read(&mut map, KeyCase::Upper)?,
+                TopKey::ErrorsLower => top.errors_lower.read(&mut map, KeyCase::Lower)?,
+                TopKey::Warnings => top.warnings.read(&mut map, KeyCase::Lower)?,
                 TopKey::StatusMessage => top.status_message = present(&mut map)?,
-                TopKey::StatusLower => {
-                    top.lower.get_or_insert_default().status_lower = map.next_value()?
+                TopKey::StatusLower => map.next_value_seed(ScalarSeed(
+                    &mut top.lower.get_or_insert_default().status_lower,
+                ))?,
+                TopKey::StatusCode => map.next_value_seed(ScalarSeed(
+                    &mut top.lower.get_or_insert_default().status_code,
+                ))?,
+                TopKey::Title => {
+                    map.next_value_seed(ScalarSeed(&mut top.lower.get_or_insert_default().title))?
                 }
-                TopKey::StatusCode => {
-                    top.lower.get_or_insert_default().status_code = map.next_value()?
+                TopKey::Detail => {
+                    map.next_value_seed(ScalarSeed(&mut top.lower.get_or_insert_default().detail))?
                 }
-                TopKey::Title => top.lower.get_or_insert_default().title = map.next_value()?,
-                TopKey::Detail => top.lower.get_or_insert_default().detail = map.next_value()?,
-                TopKey::MessageLower => {
-                    top.lower.get_or_insert_default().message_lower = map.next_value()?
-                }
-                TopKey::ErrorLower => {
-                    top.lower.get_or_insert_default().error_lower = map.next_value()?
-                }
+                TopKey::MessageLower => map.next_value_seed(ScalarSeed(
+                    &mut top.lower.get_or_insert_default().message_lower,
+                ))?,
+                TopKey::ErrorLower => map.next_value_seed(ScalarSeed(
+                    &mut top.lower.get_or_insert_default().error_lower,
+                ))?,
                 TopKey::Timestamp => {
                     top.lower.get_or_insert_default().timestamp = present(&mut map)?
                 }
@@ -295,12 +310,63 @@ impl TopSeed<'_> {
     }
 }
 
+/// The value of `Errors`, `errors` or `warnings`: its items, and whether it was an array.
+#[derive(Default)]
+struct ErrorList {
+    items: Vec<FieldError>,
+    form: ListForm,
+}
+
+/// What form a list of errors had.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum ListForm {
+    /// Missing or `null`.
+    #[default]
+    Absent,
+    Array,
+    /// An object or a scalar.
+    NotArray,
+}
+
+impl ErrorList {
+    fn is_present(&self) -> bool {
+        self.form != ListForm::Absent
+    }
+
+    /// Reads the list in place (a key seen twice keeps the last value, as a map would).
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A, case: KeyCase) -> Result<(), A::Error> {
+        self.items.clear();
+        self.form = map.next_value_seed(ErrorsSeed {
+            case,
+            items: &mut self.items,
+        })?;
+        Ok(())
+    }
+
+    /// The items, left empty behind.
+    fn take(&mut self) -> Vec<FieldError> {
+        mem::take(&mut self.items)
+    }
+}
+
+/// Appends one item to a list of errors.
+fn push_item(items: &mut Vec<FieldError>, item: FieldError) {
+    if items.capacity() == 0 {
+        // Most lists hold one to a few items: room for four at once skips the growth path a
+        // first push would take.
+        items.reserve_exact(4);
+    }
+    items.push(item);
+}
+
 /// Reads `Errors`, `errors` or `warnings` in any of their forms: an array of items, an object
 /// `{"Error": item-or-array}`, an object that is itself one item, or a bare string. `case`
 /// says which key case the items prefer (`field` for conversion bodies, `Field` for envelopes).
-/// Yields `None` for `null`, else the items and whether the value was an array.
-struct ErrorsSeed {
+/// The items are appended to `items` where they stay (see [`ScalarSeed`] for why in place);
+/// the value read is the list's form.
+struct ErrorsSeed<'a> {
     case: KeyCase,
+    items: &'a mut Vec<FieldError>,
 }
 
 /// The case of the keys of an error item (`Field`, `Message`, `Level` in envelopes; `field`,
@@ -311,96 +377,86 @@ pub(crate) enum KeyCase {
     Lower,
 }
 
-impl<'de> DeserializeSeed<'de> for ErrorsSeed {
-    type Value = Option<(Vec<FieldError>, bool)>;
+impl<'de> DeserializeSeed<'de> for ErrorsSeed<'_> {
+    type Value = ListForm;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ListForm, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ErrorsSeed {
-    type Value = Option<(Vec<FieldError>, bool)>;
+impl<'de> Visitor<'de> for ErrorsSeed<'_> {
+    type Value = ListForm;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of errors")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ItemSeed { case: self.case })? {
-            if let Some(item) = item {
-                if items.capacity() == 0 {
-                    // Most lists hold one to a few items: allocating room for four at once
-                    // skips the growth path a first push would take.
-                    items = Vec::with_capacity(4);
-                }
-                items.push(item);
-            }
-        }
-        Ok(Some((items, true)))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ListForm, A::Error> {
+        let case = self.case;
+        while seq
+            .next_element_seed(ItemSeed {
+                case,
+                items: &mut *self.items,
+            })?
+            .is_some()
+        {}
+        Ok(ListForm::Array)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListForm, A::Error> {
+        // An object that is itself an item comes first, before any nested under `Error`.
+        let first = self.items.len();
         let mut direct = ItemParts::default();
         while let Some(key) = map.next_key::<ItemKey>()? {
             match key {
                 ItemKey::Error => {
                     // `{"Error": {...}}` or `{"Error": [{...}, ...]}`: the XML-to-JSON artefact.
-                    if let Some((nested, _)) =
-                        map.next_value_seed(ErrorsSeed { case: self.case })?
-                    {
-                        items.extend(nested);
-                    }
+                    map.next_value_seed(ErrorsSeed {
+                        case: self.case,
+                        items: &mut *self.items,
+                    })?;
                 }
                 ItemKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                key => direct.set(key, map.next_value()?, self.case),
+                key => direct.read(key, &mut map, self.case)?,
             }
         }
         if direct.any {
-            items.insert(0, direct.finish());
+            self.items.insert(first, direct.finish());
         }
-        Ok(Some((items, false)))
+        Ok(ListForm::NotArray)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_unit<E: de::Error>(self) -> Result<ListForm, E> {
+        Ok(ListForm::Absent)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_none<E: de::Error>(self) -> Result<ListForm, E> {
+        Ok(ListForm::Absent)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_owned(), None)],
-            false,
-        )))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ListForm, E> {
+        self.scalar(v.to_owned())
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_string(), None)],
-            false,
-        )))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<ListForm, E> {
+        self.scalar(v.to_string())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_string(), None)],
-            false,
-        )))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<ListForm, E> {
+        self.scalar(v.to_string())
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_string(), None)],
-            false,
-        )))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<ListForm, E> {
+        self.scalar(v.to_string())
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some((
-            vec![FieldError::new(None, v.to_string(), None)],
-            false,
-        )))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<ListForm, E> {
+        self.scalar(v.to_string())
+    }
+}
+
+impl ErrorsSeed<'_> {
+    /// A bare scalar: one item whose message is its text.
+    fn scalar<E>(self, message: String) -> Result<ListForm, E> {
+        push_item(self.items, FieldError::new(None, message, None));
+        Ok(ListForm::NotArray)
     }
 }
 
@@ -447,13 +503,20 @@ impl<'de> de::Deserialize<'de> for ItemKey {
 #[derive(Default)]
 struct ItemParts {
     any: bool,
-    parts: [Option<String>; 3],
+    parts: [Scalar; 3],
     /// Which parts were set from a key in the preferred case.
     preferred: [bool; 3],
 }
 
 impl ItemParts {
-    fn set(&mut self, key: ItemKey, value: Scalar, preferred_case: KeyCase) {
+    /// Reads the value of `key` into its part, or skips it when a key in the preferred case
+    /// already set that part.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: ItemKey,
+        map: &mut A,
+        preferred_case: KeyCase,
+    ) -> Result<(), A::Error> {
         let (slot, case) = match key {
             ItemKey::FieldUpper => (0, KeyCase::Upper),
             ItemKey::FieldLower => (0, KeyCase::Lower),
@@ -461,75 +524,91 @@ impl ItemParts {
             ItemKey::MessageLower => (1, KeyCase::Lower),
             ItemKey::LevelUpper => (2, KeyCase::Upper),
             ItemKey::LevelLower => (2, KeyCase::Lower),
-            ItemKey::Error | ItemKey::Other => return,
+            ItemKey::Error | ItemKey::Other => {
+                map.next_value::<IgnoredAny>()?;
+                return Ok(());
+            }
         };
         self.any = true;
         let preferred = case == preferred_case;
         if preferred || !self.preferred[slot] {
-            self.parts[slot] = value.into_text();
+            map.next_value_seed(ScalarSeed(&mut self.parts[slot]))?;
             self.preferred[slot] = preferred;
+        } else {
+            map.next_value::<IgnoredAny>()?;
         }
+        Ok(())
     }
 
     fn finish(self) -> FieldError {
         let [field, message, level] = self.parts;
-        FieldError::new(field, message.unwrap_or_default(), level)
+        FieldError::new(
+            field.into_text(),
+            message.into_text().unwrap_or_default(),
+            level.into_text(),
+        )
     }
 }
 
 /// One item of an error list: an object with field, message and level, or a bare scalar,
-/// whose text becomes the message. `null`, arrays and other nested values yield no item.
-struct ItemSeed {
+/// whose text becomes the message, appended to `items` where it stays. `null`, arrays and
+/// other nested values add no item.
+struct ItemSeed<'a> {
     case: KeyCase,
+    items: &'a mut Vec<FieldError>,
 }
 
-impl<'de> DeserializeSeed<'de> for ItemSeed {
-    type Value = Option<FieldError>;
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ItemSeed {
-    type Value = Option<FieldError>;
+impl<'de> Visitor<'de> for ItemSeed<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an error item")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut parts = ItemParts::default();
         while let Some(key) = map.next_key::<ItemKey>()? {
-            match key {
-                ItemKey::Error | ItemKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-                key => parts.set(key, map.next_value()?, self.case),
-            }
+            parts.read(key, &mut map, self.case)?;
         }
-        Ok(Some(parts.finish()))
+        push_item(self.items, parts.finish());
+        Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(())
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(FieldError::new(None, v.to_owned(), None)))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.scalar(v.to_owned())
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(FieldError::new(None, v.to_string(), None)))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar(v.to_string())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(FieldError::new(None, v.to_string(), None)))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar(v.to_string())
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(FieldError::new(None, v.to_string(), None)))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar(v.to_string())
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(FieldError::new(None, v.to_string(), None)))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar(v.to_string())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl ItemSeed<'_> {
+    /// A bare scalar: an item whose message is its text.
+    fn scalar<E>(self, message: String) -> Result<(), E> {
+        push_item(self.items, FieldError::new(None, message, None));
+        Ok(())
     }
 }
 
@@ -542,36 +621,35 @@ pub(crate) fn parse(body: &str, top: &mut Top) -> Result<(), serde_json::Error> 
     deserializer.end()
 }
 
-/// Builds the decoded body from the top level by the shape rules of SPEC 6.1. Returns `None`
-/// for a parsed document of no known shape, which the caller turns into `success` or
-/// `unstructured` depending on the HTTP status.
-pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
+/// Fills `body`, a new [`DecodedBody`], from the top level by the shape rules of SPEC 6.1, in
+/// place (see [`ScalarSeed`] for why). Returns whether the document has a known shape: the
+/// caller turns one of no known shape into `success` or `unstructured` depending on the HTTP
+/// status.
+pub(crate) fn classify(top: &mut Top, body: &mut DecodedBody) -> bool {
     if top.kind != TopKind::Object {
-        return None;
+        return false;
     }
     let status_is_error = top
         .status_upper
         .as_str()
         .is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
-    let has_errors_upper = top.errors_upper.is_some();
+    let has_errors_upper = top.errors_upper.is_present();
     let has_message_upper = top.message_upper.is_present();
-    let has_errors_lower = top.errors_lower.is_some();
+    let has_errors_lower = top.errors_lower.is_present();
     let api_error = status_is_error && (has_message_upper || has_errors_upper || has_errors_lower);
-    let errors_lower_is_array = matches!(top.errors_lower, Some((_, true)));
-    let lower = top.lower.take().map(|boxed| *boxed).unwrap_or_default();
+    let errors_lower_is_array = top.errors_lower.form == ListForm::Array;
 
     // Each shape says whether it reports an error (a new body reports none); an API error by
     // the rule of SPEC 2.2 overrides them all below.
-    let mut body;
+    body.format = BodyFormat::Json;
     if errors_lower_is_array && !has_errors_upper && !has_message_upper {
-        body = DecodedBody::new(BodyFormat::Json, BodyShape::Conversion);
+        body.shape = BodyShape::Conversion;
         body.status = mem::take(&mut top.status_upper).into_text();
-        body.message = lower.message_lower.into_text();
-        body.errors = top
-            .errors_lower
+        body.message = top
+            .lower
             .take()
-            .map(|(items, _)| items)
-            .unwrap_or_default();
+            .and_then(|lower| lower.message_lower.into_text());
+        body.errors = top.errors_lower.take();
         if !body.errors.is_empty() {
             body.verdict = BodyVerdict::ReportsError;
         }
@@ -580,30 +658,48 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
         || (has_message_upper && !top.status_upper.is_present()))
         && !(top.status_message && !has_message_upper && !has_errors_upper)
     {
-        body = DecodedBody::new(BodyFormat::Json, BodyShape::Envelope);
+        body.shape = BodyShape::Envelope;
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
-        body.errors = top.errors_upper.take().unwrap_or_default();
+        body.errors = top.errors_upper.take();
     } else if top.status_upper.is_present() {
-        body = DecodedBody::new(BodyFormat::Json, BodyShape::Success);
+        body.shape = BodyShape::Success;
         body.status = mem::take(&mut top.status_upper).into_text();
         body.message = mem::take(&mut top.message_upper).into_text();
-    } else if lower.status_lower.as_str().is_some()
-        && (lower.error_lower.is_present() || lower.timestamp)
+    } else {
+        // Only problem and Spring bodies remain, and both need lower-case keys: the common
+        // envelope never builds them.
+        let Some(lower) = top.lower.take() else {
+            return false;
+        };
+        if !classify_lower(*lower, body) {
+            return false;
+        }
+    }
+    if api_error {
+        body.verdict = BodyVerdict::ApiError;
+    }
+    body.warnings = top.warnings.take();
+    true
+}
+
+/// The shapes told by lower-case keys alone, Spring's error body and RFC 7807 problems, filled
+/// into `body`; whether the keys make either.
+fn classify_lower(lower: LowerKeys, body: &mut DecodedBody) -> bool {
+    if lower.status_lower.as_str().is_some() && (lower.error_lower.is_present() || lower.timestamp)
     {
-        body = DecodedBody::new(BodyFormat::Json, BodyShape::Spring);
+        body.shape = BodyShape::Spring;
         body.status = lower.status_lower.into_text();
         body.message = lower
             .message_lower
             .into_text()
             .or_else(|| lower.error_lower.into_text());
-        body.verdict = BodyVerdict::ReportsError;
     } else if (lower.status_lower.is_number() || lower.status_code.is_number())
         && (lower.title.is_present()
             || lower.detail.is_present()
             || lower.message_lower.is_present())
     {
-        body = DecodedBody::new(BodyFormat::Json, BodyShape::Problem);
+        body.shape = BodyShape::Problem;
         body.status = if lower.status_lower.is_number() {
             lower.status_lower.into_text()
         } else {
@@ -614,13 +710,9 @@ pub(crate) fn classify(top: &mut Top) -> Option<DecodedBody> {
             .into_text()
             .or_else(|| lower.detail.into_text())
             .or_else(|| lower.message_lower.into_text());
-        body.verdict = BodyVerdict::ReportsError;
     } else {
-        return None;
+        return false;
     }
-    if api_error {
-        body.verdict = BodyVerdict::ApiError;
-    }
-    body.warnings = top.warnings.take().unwrap_or_default();
-    Some(body)
+    body.verdict = BodyVerdict::ReportsError;
+    true
 }
