@@ -66,7 +66,7 @@ enum Parsed {
 
 /// Parses the body once in the one format its first byte allows and recognises its shape.
 /// A body of known shape is filled into `decoded`, a new [`DecodedBody`], in place: the model
-/// is large, and moving it through return values costs more than a tenth of a small decode.
+/// is large, and moving it through return values cost several percent of a small decode.
 fn parse(body: &[u8], decoded: &mut DecodedBody) -> Parsed {
     match Syntax::of(body) {
         Syntax::Empty => Parsed::Empty,
