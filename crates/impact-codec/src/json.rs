@@ -417,9 +417,7 @@ impl<'de> Visitor<'de> for ErrorsSeed<'_> {
                         items: &mut *self.items,
                     })?;
                 }
-                ItemKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                // Any other key, `Other` included, is the item's own (or skipped by it).
                 key => direct.read(key, &mut map, self.case)?,
             }
         }
